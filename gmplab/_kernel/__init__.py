@@ -1,0 +1,1 @@
+"""The numba kernel: arrays only, no Python objects in hot loops."""

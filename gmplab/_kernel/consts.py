@@ -1,0 +1,388 @@
+"""Named indexes and modelled constants shared by the kernel and its Python wrapper.
+
+The kernel keeps its state in a few flat arrays (struct-of-arrays): ``sched`` (the globals of
+Go's ``schedt``), ``pst`` (one row per P), ``gt`` (one row per live goroutine), ``runq`` (the
+per-P rings). Every column has a name here so Python, tests and the kernel agree.
+"""
+
+# --- constants of Go's runtime (proc.go / runtime2.go, go1.27.3) ------------------------------
+RUNQ_SIZE = 256  # len(p.runq): the per-P lock-free ring (runtime2.go)
+RUNQ_MASK = RUNQ_SIZE - 1
+GLOBAL_CHECK_TICKS = 61  # findRunnable: schedtick%61 == 0 takes 1 G from the global queue
+GLOBAL_BATCH_MAX = RUNQ_SIZE // 2  # globrunqgetbatch(len(pp.runq)/2): at most 128 per take
+STEAL_TRIES = 4  # stealWork: 4 passes over all Ps; runnext stolen only on the last
+FORCE_PREEMPT_NS = 10_000_000  # retake(): forcePreemptNS, a G's 10 ms time slice
+SYSMON_MIN_DELAY_US = 20  # sysmon: usleep(20) while it keeps finding work
+SYSMON_MAX_DELAY_US = 10_000  # sysmon: delay doubles after 50 idle rounds, capped at 10 ms
+SYSMON_IDLE_ROUNDS_BEFORE_BACKOFF = 50  # sysmon: "start doubling the sleep after 1ms"
+# lock2 (lock_spinbit.go) spins 4 x procyield(30) then osyield before sleeping on a futex:
+# a waiter that has waited longer than this is asleep, and the hand-off costs a futex wake.
+LOCK_SPIN_WINDOW_NS = 2_000
+
+INF_NS = 1 << 62  # "never": an actor with nothing scheduled
+
+# --- policies, distributions, arrival kinds (ints passed to the kernel) -----------------------
+POLICY_GO = 0  # Go's G/M/P scheduler as of 1.27
+POLICY_GLOBAL = 1  # Go 1.0: one locked global queue, no local queues, no stealing, no preemption
+POLICY_CENTRAL = 2  # ideal central FCFS queue, no overhead at all: M/M/c
+POLICY_PARTITIONED = 3  # per-P FIFO, uniform random dispatch, no stealing: c x M/M/1
+POLICIES = {
+    "go": POLICY_GO,
+    "global": POLICY_GLOBAL,
+    "central": POLICY_CENTRAL,
+    "partitioned": POLICY_PARTITIONED,
+}
+
+DIST_EXP = 0
+DIST_CONST = 1
+DIST_LOGNORMAL = 2
+DIST_BIMODAL = 3
+DIST_PARETO = 4
+DISTS = {
+    "exp": DIST_EXP,
+    "const": DIST_CONST,
+    "lognormal": DIST_LOGNORMAL,
+    "bimodal": DIST_BIMODAL,
+    "pareto": DIST_PARETO,
+}
+
+ARR_POISSON = 0
+ARR_CONST = 1
+ARR_BURST = 2
+ARRIVALS = {"poisson": ARR_POISSON, "const": ARR_CONST, "burst": ARR_BURST}
+
+PATH_GLOBAL = 0  # injectglist from a netpoller M holding no P: global queue + startIdle
+PATH_SPAWN = 1  # a listener goroutine on P0 calls newproc: runnext of P0 + wakep
+PATHS = {"global": PATH_GLOBAL, "spawn": PATH_SPAWN}
+
+# --- costs (ns), in the order of reference/cost-defaults.md ------------------------------------
+COST_KEYS = (
+    "gosched_switch_ns",
+    "newproc_ns",
+    "runq_op_ns",
+    "lock_uncontended_ns",
+    "lock_handoff_active_ns",
+    "lock_handoff_sleeping_ns",
+    "cacheline_local_ns",
+    "cacheline_remote_ns",
+    "steal_probe_ns",
+    "wakeup_ns",
+    "newm_ns",
+    "runnext_steal_pause_ns",
+    "async_preempt_ns",
+    "syscall_overhead_ns",
+    "netpoll_ns",
+    "thread_switch_ns",
+    "os_timeslice_ns",
+    "migration_local_ns_per_kib",
+    "migration_remote_ns_per_kib",
+    "working_set_kib",
+)
+(
+    C_SWITCH,
+    C_NEWPROC,
+    C_RUNQ_OP,
+    C_LOCK_UNCONTENDED,
+    C_LOCK_HANDOFF_ACTIVE,
+    C_LOCK_HANDOFF_SLEEPING,
+    C_CACHELINE_LOCAL,
+    C_CACHELINE_REMOTE,
+    C_STEAL_PROBE,
+    C_WAKEUP,
+    C_NEWM,
+    C_RUNNEXT_STEAL_PAUSE,
+    C_ASYNC_PREEMPT,
+    C_SYSCALL_OVERHEAD,
+    C_NETPOLL,
+    C_THREAD_SWITCH,
+    C_OS_TIMESLICE,
+    C_MIGRATION_LOCAL,
+    C_MIGRATION_REMOTE,
+    C_WORKING_SET_KIB,
+) = range(len(COST_KEYS))
+N_COSTS = len(COST_KEYS)
+
+# --- integer parameters (iparams) ----------------------------------------------------------------
+(
+    I_POLICY,
+    I_GOMAXPROCS,
+    I_CORES,
+    I_CORES_PER_NODE,
+    I_ARRIVALS,
+    I_PATH,
+    I_DIST,
+    I_GOROUTINES,
+    I_WARMUP_N,
+    I_MAX_LIVE,
+    I_CHECK,
+    I_SNAPSHOT_NS,
+    I_BATCHES,
+    I_MAX_SNAPSHOTS,
+    I_EVENTS_MAX,
+    I_G_INITIAL_CAP,
+    I_RULES,
+) = range(17)
+N_IPARAMS = 17
+
+# rule switches (bits of iparams[I_RULES]); all on is Go. Ablations and the Go-semantics
+# tests switch one off to show that the behaviour it models changes an outcome.
+RULE_RUNNEXT = 1 << 0  # runqput(next=true) uses runnext and kicks the old one to the tail
+RULE_RUNNEXT_INHERIT = 1 << 1  # a G taken from runnext inherits the time slice
+RULE_GLOBAL_CHECK_61 = 1 << 2  # findRunnable's schedtick%61 fairness check
+RULE_OVERFLOW_HALF = 1 << 3  # runqputslow moves half the ring + 1 to the global queue
+RULE_BATCH_FORMULA = 1 << 4  # globrunqgetbatch takes min(128, size, size/gomaxprocs+1)
+RULE_STEAL_HALF = 1 << 5  # runqgrab takes ceil(half) of the victim's ring
+RULE_SPIN_CAP = 1 << 6  # 2*nmspinning < gomaxprocs - npidle before an M may spin
+RULE_SYSMON_PREEMPT = 1 << 7  # sysmon's retake() preempts a G after 10 ms on one schedtick
+RULE_SPINNING = 1 << 8  # wakep/spinning Ms at all (off: a readied G wakes no M)
+RULES_ALL = (1 << 9) - 1
+RULE_NAMES = {
+    "runnext": RULE_RUNNEXT,
+    "runnext_inherit": RULE_RUNNEXT_INHERIT,
+    "global_check_61": RULE_GLOBAL_CHECK_61,
+    "overflow_half": RULE_OVERFLOW_HALF,
+    "batch_formula": RULE_BATCH_FORMULA,
+    "steal_half": RULE_STEAL_HALF,
+    "spin_cap": RULE_SPIN_CAP,
+    "sysmon_preempt": RULE_SYSMON_PREEMPT,
+    "spinning": RULE_SPINNING,
+}
+
+# --- float parameters (fparams) ------------------------------------------------------------------
+(F_INTERARRIVAL_NS, F_SERVICE_MEAN_NS, F_SERVICE_A, F_SERVICE_B, F_SERVICE_P) = range(5)
+N_FPARAMS = 5
+
+# --- sched: globals of schedt plus the kernel's own bookkeeping ---------------------------------
+(
+    S_RUNQ_HEAD,
+    S_RUNQ_TAIL,
+    S_RUNQ_SIZE,
+    S_NPIDLE,
+    S_NMSPINNING,
+    S_NEEDSPINNING,
+    S_NMIDLE,
+    S_MCOUNT,
+    S_LOCK_FREE_AT,
+    S_SEQ,
+    S_LIVE,
+    S_RUNNING,
+    S_INHAND,
+    S_WAKES,
+    S_GFREE,
+    S_GCAP,
+    S_GHW,
+    S_NEXT_M_ID,
+    S_ARRIVED,
+    S_COMPLETED,
+    S_SYSMON_IDLE,
+    S_SYSMON_DELAY_US,
+    S_WINDOW_START,
+    S_WINDOW_END,
+    S_NSNAP,
+    S_INV_CODE,
+    S_NOW,
+    S_RUNNABLE,
+) = range(28)
+N_SCHED = 28
+
+# --- per-P state (pst columns) -------------------------------------------------------------------
+(
+    PF_PHASE,
+    PF_CURG,
+    PF_HEAD,
+    PF_TAIL,
+    PF_RUNNEXT,
+    PF_SCHEDTICK,
+    PF_SPINNING,
+    PF_M,
+    PF_CORE,
+    PF_NODE,
+    PF_SYSMON_TICK,
+    PF_SYSMON_WHEN,
+    PF_SLICE_START,
+    PF_RUN_START,
+    PF_SCHED_START,
+    PF_INHERIT,
+    PF_PREEMPT,
+    PF_STEAL_PASS,
+    PF_STEAL_START,
+    PF_STEAL_STRIDE,
+    PF_STEAL_I,
+    PF_STEAL_VICTIM,
+    PF_STEAL_G,
+    PF_PHASE_SINCE,
+    PF_T_RUN,
+    PF_T_SCHED,
+    PF_T_SPIN,
+    PF_T_WAKE,
+    PF_T_IDLE,
+    PF_LQ_HEAD,
+    PF_LQ_TAIL,
+    PF_LQ_SIZE,
+) = range(32)
+N_PF = 32
+
+# P phases: what the P's M is doing (an idle P has no M)
+PH_IDLE = 0  # on sched.pidle; its M (if any) parked on midle
+PH_WAKE = 1  # startm: an M is being woken (futexwakeup) or created (newm) for this P
+PH_EXEC = 2  # findRunnable returned curg; execute() runs it when this event fires
+PH_RUN = 3  # curg is running; the event is its completion or its preemption
+PH_PAUSE = 4  # stealWork's usleep(3) before taking a running P's runnext
+
+# --- goroutine table (gt columns) ----------------------------------------------------------------
+(GF_ARRIVAL, GF_REMAINING, GF_RUNNABLE_SINCE, GF_LAST_CORE, GF_SEQ, GF_LINK) = range(6)
+N_GF = 6
+
+# --- counters ------------------------------------------------------------------------------------
+COUNTER_NAMES = (
+    "events",
+    "goroutines_created",
+    "goroutines_completed",
+    "goroutines_measured",
+    "steals",
+    "stolen",
+    "runnext_hits",
+    "migrations_local",
+    "migrations_remote",
+    "global_runq_puts",
+    "global_runq_gets",
+    "runq_overflows",
+    "preemptions",
+    "lock_acquisitions",
+    "lock_wait_ns_total",
+    "lock_contended",
+    "wakeups",
+    "newm",
+    "steal_probes",
+    "runnext_steals",
+    "steal_pauses",
+    "global_check_61_hits",
+    "sojourn_ns_sum",
+    "sched_latency_ns_sum",
+    "sched_latency_count",
+    "schedule_ns_sum",
+    "schedule_count",
+    "sojourn_sq_sum_hi",
+    "preempt_slice_ns_min",
+    "preempt_slice_ns_max",
+    "end_ns",
+    "window_ns",
+    "t_run_ns",
+    "t_sched_ns",
+    "t_spin_ns",
+    "t_wake_ns",
+    "t_idle_ns",
+    "max_live_seen",
+    "spinning_becomes",
+    "needspinning_sets",
+    "snapshots_dropped",
+    "completed_seq_sum",
+)
+K = {name: i for i, name in enumerate(COUNTER_NAMES)}
+(
+    K_EVENTS,
+    K_CREATED,
+    K_COMPLETED,
+    K_MEASURED,
+    K_STEALS,
+    K_STOLEN,
+    K_RUNNEXT_HITS,
+    K_MIGR_LOCAL,
+    K_MIGR_REMOTE,
+    K_GPUTS,
+    K_GGETS,
+    K_OVERFLOWS,
+    K_PREEMPTIONS,
+    K_LOCK_ACQ,
+    K_LOCK_WAIT,
+    K_LOCK_CONTENDED,
+    K_WAKEUPS,
+    K_NEWM,
+    K_STEAL_PROBES,
+    K_RUNNEXT_STEALS,
+    K_STEAL_PAUSES,
+    K_GLOBAL_CHECK_HITS,
+    K_SOJOURN_SUM,
+    K_SCHEDLAT_SUM,
+    K_SCHEDLAT_COUNT,
+    K_SCHEDULE_SUM,
+    K_SCHEDULE_COUNT,
+    K_SOJOURN_SQ_HI,
+    K_PREEMPT_SLICE_MIN,
+    K_PREEMPT_SLICE_MAX,
+    K_END_NS,
+    K_WINDOW_NS,
+    K_T_RUN,
+    K_T_SCHED,
+    K_T_SPIN,
+    K_T_WAKE,
+    K_T_IDLE,
+    K_MAX_LIVE_SEEN,
+    K_SPIN_BECOMES,
+    K_NEEDSPIN_SETS,
+    K_SNAP_DROPPED,
+    K_COMPLETED_SEQ_SUM,
+) = range(len(COUNTER_NAMES))
+N_COUNTERS = len(COUNTER_NAMES)
+
+# --- snapshot columns (per snapshot scalars) -----------------------------------------------------
+SNAP_COLUMNS = (
+    "time_ns",
+    "idleprocs",
+    "threads",
+    "spinningthreads",
+    "needspinning",
+    "idlethreads",
+    "runqueue",
+    "live",
+    "running",
+    "inhand",
+    "runnable",
+)
+(
+    SN_TIME,
+    SN_IDLEPROCS,
+    SN_THREADS,
+    SN_SPINNING,
+    SN_NEEDSPINNING,
+    SN_IDLETHREADS,
+    SN_RUNQUEUE,
+    SN_LIVE,
+    SN_RUNNING,
+    SN_INHAND,
+    SN_RUNNABLE,
+) = range(len(SNAP_COLUMNS))
+N_SNAP = len(SNAP_COLUMNS)
+# per snapshot per P
+SNAP_P_COLUMNS = ("runq_len", "runnext", "schedtick", "status", "m", "curg", "spinning")
+(SP_RUNQ_LEN, SP_RUNNEXT, SP_SCHEDTICK, SP_STATUS, SP_M, SP_CURG, SP_SPINNING) = range(
+    len(SNAP_P_COLUMNS)
+)
+N_SNAP_P = len(SNAP_P_COLUMNS)
+
+# --- kernel status codes -------------------------------------------------------------------------
+ST_OK = 0
+ST_MAX_LIVE = 1  # live goroutines reached max_live
+ST_EVENTS_MAX = 2  # the event budget ran out (a bug guard, not a user limit)
+ST_INVARIANT = 3  # --check-invariants found a violation; sched[S_INV_CODE] says which
+ST_STRANDED = 4  # runnable work but every P idle and nothing scheduled: a model bug
+STATUS_NAMES = {
+    ST_OK: "ok",
+    ST_MAX_LIVE: "max_live",
+    ST_EVENTS_MAX: "events_max",
+    ST_INVARIANT: "invariant",
+    ST_STRANDED: "stranded",
+}
+
+INVARIANT_NAMES = {
+    1: "negative latency",
+    2: "idle P with a non-empty run queue or runnext",
+    3: "npidle disagrees with the Ps marked idle",
+    4: "nmspinning disagrees with the spinning Ms",
+    5: "threads != running + spinning + idle Ms + sysmon",
+    6: "queued goroutines disagree with the runnable count",
+    7: "Go's obligation: stealable work, an idle P, no spinning M and no wake-up in flight",
+    8: "goroutine completed twice or never",
+    9: "running P without a goroutine, or idle P holding one",
+    10: "negative remaining work",
+}

@@ -1,0 +1,1250 @@
+"""The event loop: Go's G/M/P scheduler (and its comparators) as a discrete-event simulation.
+
+Actors and time
+---------------
+Every actor has exactly one pending event in an indexed binary heap keyed by (time, sequence):
+the GOMAXPROCS Ps (each with the M that holds it), the arrival source, sysmon and the
+schedtrace snapshotter. An actor with nothing to do waits at ``INF_NS``. The clock is integer
+nanoseconds; ties break by the order events were scheduled, so a seed gives one result.
+
+A P's event is atomic: when it fires, the P's M runs ``schedule()``/``findRunnable`` against the
+state of that instant, accumulating what each step costs (lock hand-offs, steal probes, the
+switch), and the chosen G starts executing after that cost (phase ``PH_EXEC``). ``sched.lock``
+is a FIFO hand-off mutex on a timeline: a request at time r is granted at ``max(r, free_at)``
+plus the uncontended cost, or the active/sleeping hand-off cost if it had to wait; it then
+holds the lock for ``runq_op_ns`` per G moved. State changes take effect when the request is
+made (requests are processed in time order, so the FIFO order of effects is exact); what the
+lock costs shows as the requester's delay.
+
+Modelling choices that are not Go's code, and why, are documented in docs/model.md.
+"""
+
+import numpy as np
+from numba import njit
+
+from .consts import (
+    ARR_BURST,
+    ARR_POISSON,
+    C_ASYNC_PREEMPT,
+    C_LOCK_HANDOFF_ACTIVE,
+    C_LOCK_HANDOFF_SLEEPING,
+    C_LOCK_UNCONTENDED,
+    C_NETPOLL,
+    C_NEWM,
+    C_NEWPROC,
+    C_RUNNEXT_STEAL_PAUSE,
+    C_RUNQ_OP,
+    C_STEAL_PROBE,
+    C_SWITCH,
+    C_WAKEUP,
+    F_INTERARRIVAL_NS,
+    F_SERVICE_A,
+    F_SERVICE_B,
+    F_SERVICE_MEAN_NS,
+    F_SERVICE_P,
+    FORCE_PREEMPT_NS,
+    GF_ARRIVAL,
+    GF_LAST_CORE,
+    GF_LINK,
+    GF_REMAINING,
+    GF_RUNNABLE_SINCE,
+    GF_SEQ,
+    GLOBAL_CHECK_TICKS,
+    I_ARRIVALS,
+    I_CHECK,
+    I_CORES_PER_NODE,
+    I_DIST,
+    I_EVENTS_MAX,
+    I_GOMAXPROCS,
+    I_GOROUTINES,
+    I_MAX_LIVE,
+    I_PATH,
+    I_POLICY,
+    I_RULES,
+    I_SNAPSHOT_NS,
+    I_WARMUP_N,
+    INF_NS,
+    K_COMPLETED,
+    K_COMPLETED_SEQ_SUM,
+    K_CREATED,
+    K_END_NS,
+    K_EVENTS,
+    K_GGETS,
+    K_GLOBAL_CHECK_HITS,
+    K_GPUTS,
+    K_LOCK_ACQ,
+    K_LOCK_CONTENDED,
+    K_LOCK_WAIT,
+    K_MAX_LIVE_SEEN,
+    K_MEASURED,
+    K_MIGR_LOCAL,
+    K_MIGR_REMOTE,
+    K_NEEDSPIN_SETS,
+    K_NEWM,
+    K_OVERFLOWS,
+    K_PREEMPT_SLICE_MAX,
+    K_PREEMPT_SLICE_MIN,
+    K_PREEMPTIONS,
+    K_RUNNEXT_HITS,
+    K_RUNNEXT_STEALS,
+    K_SCHEDLAT_COUNT,
+    K_SCHEDLAT_SUM,
+    K_SCHEDULE_COUNT,
+    K_SCHEDULE_SUM,
+    K_SNAP_DROPPED,
+    K_SOJOURN_SUM,
+    K_SPIN_BECOMES,
+    K_STEAL_PAUSES,
+    K_STEAL_PROBES,
+    K_STEALS,
+    K_STOLEN,
+    K_T_IDLE,
+    K_T_RUN,
+    K_T_SCHED,
+    K_T_SPIN,
+    K_T_WAKE,
+    K_WAKEUPS,
+    K_WINDOW_NS,
+    LOCK_SPIN_WINDOW_NS,
+    PATH_SPAWN,
+    PF_CORE,
+    PF_CURG,
+    PF_INHERIT,
+    PF_LQ_HEAD,
+    PF_LQ_SIZE,
+    PF_LQ_TAIL,
+    PF_M,
+    PF_NODE,
+    PF_PHASE,
+    PF_PHASE_SINCE,
+    PF_PREEMPT,
+    PF_RUN_START,
+    PF_RUNNEXT,
+    PF_SCHED_START,
+    PF_SCHEDTICK,
+    PF_SLICE_START,
+    PF_SPINNING,
+    PF_STEAL_G,
+    PF_STEAL_I,
+    PF_STEAL_PASS,
+    PF_STEAL_START,
+    PF_STEAL_STRIDE,
+    PF_STEAL_VICTIM,
+    PF_SYSMON_TICK,
+    PF_SYSMON_WHEN,
+    PF_T_IDLE,
+    PF_T_RUN,
+    PF_T_SCHED,
+    PF_T_SPIN,
+    PF_T_WAKE,
+    PH_EXEC,
+    PH_IDLE,
+    PH_PAUSE,
+    PH_RUN,
+    PH_WAKE,
+    POLICY_CENTRAL,
+    POLICY_GLOBAL,
+    POLICY_GO,
+    POLICY_PARTITIONED,
+    RULE_GLOBAL_CHECK_61,
+    RULE_SPINNING,
+    RULE_SYSMON_PREEMPT,
+    S_ARRIVED,
+    S_COMPLETED,
+    S_GCAP,
+    S_GFREE,
+    S_GHW,
+    S_INHAND,
+    S_INV_CODE,
+    S_LIVE,
+    S_LOCK_FREE_AT,
+    S_MCOUNT,
+    S_NEEDSPINNING,
+    S_NEXT_M_ID,
+    S_NMIDLE,
+    S_NMSPINNING,
+    S_NOW,
+    S_NPIDLE,
+    S_NSNAP,
+    S_RUNNING,
+    S_RUNQ_SIZE,
+    S_SEQ,
+    S_SYSMON_DELAY_US,
+    S_SYSMON_IDLE,
+    S_WAKES,
+    S_WINDOW_END,
+    S_WINDOW_START,
+    SN_IDLEPROCS,
+    SN_IDLETHREADS,
+    SN_INHAND,
+    SN_LIVE,
+    SN_NEEDSPINNING,
+    SN_RUNNABLE,
+    SN_RUNNING,
+    SN_RUNQUEUE,
+    SN_SPINNING,
+    SN_THREADS,
+    SN_TIME,
+    SP_CURG,
+    SP_M,
+    SP_RUNNEXT,
+    SP_RUNQ_LEN,
+    SP_SCHEDTICK,
+    SP_SPINNING,
+    SP_STATUS,
+    ST_EVENTS_MAX,
+    ST_INVARIANT,
+    ST_MAX_LIVE,
+    ST_OK,
+    ST_STRANDED,
+    STEAL_TRIES,
+    SYSMON_IDLE_ROUNDS_BEFORE_BACKOFF,
+    SYSMON_MAX_DELAY_US,
+    SYSMON_MIN_DELAY_US,
+)
+from .hist import go_index, hdr_index
+from .rng import below, cheaprand32, draw_service_ns, uniform_open
+from .runq import (
+    glob_batch_size,
+    globrunqget,
+    globrunqgetbatch,
+    globrunqput,
+    may_spin,
+    runq_empty,
+    runq_len,
+    runqget,
+    runqput,
+    runqsteal,
+)
+
+# outcomes of find_runnable
+FOUND = 0
+PARK = 1
+PAUSE = 2
+FAIL = 3
+
+N_TIME_CATS = 5  # run, sched, spin, wake, idle
+
+
+# ---------------------------------------------------------------------------------------------
+# the indexed event heap (one entry per actor)
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True)
+def heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, t):
+    """Give actor a the new event time t and restore the heap (sift up, then down)."""
+    act_time[a] = t
+    act_seq[a] = sched[S_SEQ]
+    sched[S_SEQ] += 1
+    n = hp_actor.shape[0]
+    i = hp_pos[a]
+    while i > 0:
+        parent = (i - 1) >> 1
+        b = hp_actor[parent]
+        if act_time[b] > t or (act_time[b] == t and act_seq[b] > act_seq[a]):
+            hp_actor[i] = b
+            hp_pos[b] = i
+            i = parent
+        else:
+            break
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        ca = hp_actor[c]
+        r = c + 1
+        if r < n:
+            ra = hp_actor[r]
+            if act_time[ra] < act_time[ca] or (
+                act_time[ra] == act_time[ca] and act_seq[ra] < act_seq[ca]
+            ):
+                c = r
+                ca = ra
+        if act_time[ca] < t or (act_time[ca] == t and act_seq[ca] < act_seq[a]):
+            hp_actor[i] = ca
+            hp_pos[ca] = i
+            i = c
+        else:
+            break
+    hp_actor[i] = a
+    hp_pos[a] = i
+
+
+# ---------------------------------------------------------------------------------------------
+# sched.lock, the idle lists, time accounting
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True)
+def lock_acquire(sched, costs, counters, request_ns, hold_ops):
+    """FIFO hand-off mutex on a timeline. Returns the time the requester has unlocked."""
+    free_at = sched[S_LOCK_FREE_AT]
+    if request_ns >= free_at:
+        grant = request_ns + costs[C_LOCK_UNCONTENDED]
+    else:
+        waited = free_at - request_ns
+        if waited <= LOCK_SPIN_WINDOW_NS:
+            grant = free_at + costs[C_LOCK_HANDOFF_ACTIVE]
+        else:
+            grant = free_at + costs[C_LOCK_HANDOFF_SLEEPING]
+        counters[K_LOCK_CONTENDED] += 1
+        counters[K_LOCK_WAIT] += grant - request_ns
+    ops = hold_ops if hold_ops > 1 else 1
+    done = grant + costs[C_RUNQ_OP] * ops
+    sched[S_LOCK_FREE_AT] = done
+    counters[K_LOCK_ACQ] += 1
+    return done
+
+
+@njit(cache=True)
+def account(pst, sched, p, now, col):
+    """Add the time since the P's last phase change to column col, clipped to the window."""
+    a = pst[p, PF_PHASE_SINCE]
+    b = now
+    w0 = sched[S_WINDOW_START]
+    w1 = sched[S_WINDOW_END]
+    lo = a if a > w0 else w0
+    hi = b if b < w1 else w1
+    if hi > lo:
+        pst[p, col] += hi - lo
+    if now > a:
+        pst[p, PF_PHASE_SINCE] = now
+
+
+@njit(cache=True)
+def pidleput(sched, pst, pidle, p):
+    """pidleput: the P joins the idle stack (LIFO, as sched.pidle)."""
+    pidle[sched[S_NPIDLE]] = p
+    sched[S_NPIDLE] += 1
+    pst[p, PF_PHASE] = PH_IDLE
+
+
+@njit(cache=True)
+def pidleget(sched, pidle):
+    """pidleget: the most recently idled P, or -1."""
+    n = sched[S_NPIDLE]
+    if n == 0:
+        return -1
+    sched[S_NPIDLE] = n - 1
+    return pidle[n - 1]
+
+
+@njit(cache=True)
+def pidle_remove(sched, pidle, p):
+    """Take one given P off the idle stack (the spawn path readies the listener on P0)."""
+    n = sched[S_NPIDLE]
+    for i in range(n):
+        if pidle[i] == p:
+            for j in range(i, n - 1):
+                pidle[j] = pidle[j + 1]
+            sched[S_NPIDLE] = n - 1
+            return True
+    return False
+
+
+@njit(cache=True)
+def stopm(sched, pst, midle, p):
+    """stopm: the P's M parks on midle."""
+    midle[sched[S_NMIDLE]] = pst[p, PF_M]
+    sched[S_NMIDLE] += 1
+    pst[p, PF_M] = -1
+
+
+@njit(cache=True)
+def attach_m(sched, pst, midle, counters, costs, p):
+    """mget, or newm when midle is empty. Returns the M's start-up delay (wake or creation)."""
+    if sched[S_NMIDLE] > 0:
+        sched[S_NMIDLE] -= 1
+        pst[p, PF_M] = midle[sched[S_NMIDLE]]
+        counters[K_WAKEUPS] += 1
+        return costs[C_WAKEUP]
+    pst[p, PF_M] = sched[S_NEXT_M_ID]
+    sched[S_NEXT_M_ID] += 1
+    sched[S_MCOUNT] += 1
+    counters[K_NEWM] += 1
+    return costs[C_NEWM]
+
+
+@njit(cache=True)
+def startm(
+    sched, pst, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, p, spinning, at_ns
+):
+    """startm(pp, spinning): hand the (already taken) idle P to an M, which starts later."""
+    account(pst, sched, p, sched[S_NOW], PF_T_IDLE)
+    delay = attach_m(sched, pst, midle, counters, costs, p)
+    pst[p, PF_SPINNING] = 1 if spinning else 0
+    pst[p, PF_PHASE] = PH_WAKE
+    sched[S_WAKES] += 1
+    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, at_ns + delay)
+
+
+@njit(cache=True)
+def wakep(
+    sched, pst, pidle, midle, counters, costs, rules, hp_actor, hp_pos, act_time, act_seq, now
+):
+    """wakep: start one spinning M on an idle P, unless an M already spins (<= 1 in flight).
+
+    Returns the time the calling M is done (it holds sched.lock for pidlegetSpinning).
+    """
+    if not (rules & RULE_SPINNING):
+        return now
+    if sched[S_NMSPINNING] != 0:
+        return now
+    sched[S_NMSPINNING] = 1
+    done = lock_acquire(sched, costs, counters, now, 1)
+    pp = pidleget(sched, pidle)
+    if pp < 0:
+        sched[S_NMSPINNING] -= 1
+        sched[S_NEEDSPINNING] = 1  # pidlegetSpinning: a spinning M found no P
+        counters[K_NEEDSPIN_SETS] += 1
+        return done
+    counters[K_SPIN_BECOMES] += 1
+    startm(sched, pst, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, pp, True, done)
+    return done
+
+
+@njit(cache=True)
+def become_spinning(sched, pst, counters, p):
+    pst[p, PF_SPINNING] = 1
+    sched[S_NMSPINNING] += 1
+    sched[S_NEEDSPINNING] = 0
+    counters[K_SPIN_BECOMES] += 1
+
+
+# ---------------------------------------------------------------------------------------------
+# findRunnable for the go policy
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True)
+def steal_work(sched, gt, pst, runq, counters, costs, rules, rng, coprimes, p, c, resume):
+    """stealWork: 4 passes over all Ps in random-start coprime-stride order.
+
+    Returns (outcome, g, c). On PAUSE the iteration state is saved in the P's row and the
+    caller resumes after ``runnext_steal_pause_ns``.
+    """
+    n = pst.shape[0]
+    ncop = coprimes.shape[0]
+    pass_ = pst[p, PF_STEAL_PASS]
+    i0 = pst[p, PF_STEAL_I]
+    if resume:
+        # back from usleep(3): take the victim's runnext if it is still the same G
+        v = pst[p, PF_STEAL_VICTIM]
+        g0 = pst[p, PF_STEAL_G]
+        if pst[v, PF_RUNNEXT] == g0 and g0 >= 0:
+            pst[v, PF_RUNNEXT] = -1
+            counters[K_STEALS] += 1
+            counters[K_STOLEN] += 1
+            counters[K_RUNNEXT_STEALS] += 1
+            return FOUND, g0, c
+        # the CAS failed: runqgrab loops and re-reads the victim's ring
+        if pst[v, PF_PHASE] != PH_IDLE:
+            g, got = runqsteal(pst, runq, p, v, rules)
+            if got > 0:
+                counters[K_STEALS] += 1
+                counters[K_STOLEN] += got
+                return FOUND, g, c
+            nx = pst[v, PF_RUNNEXT]
+            if nx >= 0:
+                pst[p, PF_STEAL_G] = nx
+                counters[K_STEAL_PAUSES] += 1
+                return PAUSE, -1, c + costs[C_RUNNEXT_STEAL_PAUSE]
+        i0 += 1
+    else:
+        pass_ = 0
+        i0 = 0
+        r = cheaprand32(rng)
+        pst[p, PF_STEAL_START] = r % n
+        pst[p, PF_STEAL_STRIDE] = coprimes[(r // n) % ncop]
+    while pass_ < STEAL_TRIES:
+        last = pass_ == STEAL_TRIES - 1
+        start = pst[p, PF_STEAL_START]
+        stride = pst[p, PF_STEAL_STRIDE]
+        for i in range(i0, n):
+            v = (start + i * stride) % n
+            if v == p or pst[v, PF_PHASE] == PH_IDLE:  # idlepMask: skip idle Ps
+                continue
+            c += costs[C_STEAL_PROBE]
+            counters[K_STEAL_PROBES] += 1
+            g, got = runqsteal(pst, runq, p, v, rules)
+            if got > 0:
+                counters[K_STEALS] += 1
+                counters[K_STOLEN] += got
+                return FOUND, g, c
+            if last and pst[v, PF_RUNNEXT] >= 0:
+                # runqgrab: usleep(3) first, to let a running P schedule its own runnext
+                pst[p, PF_STEAL_PASS] = pass_
+                pst[p, PF_STEAL_I] = i
+                pst[p, PF_STEAL_VICTIM] = v
+                pst[p, PF_STEAL_G] = pst[v, PF_RUNNEXT]
+                counters[K_STEAL_PAUSES] += 1
+                return PAUSE, -1, c + costs[C_RUNNEXT_STEAL_PAUSE]
+        pass_ += 1
+        i0 = 0
+        if pass_ < STEAL_TRIES:
+            r = cheaprand32(rng)
+            pst[p, PF_STEAL_START] = r % n
+            pst[p, PF_STEAL_STRIDE] = coprimes[(r // n) % ncop]
+    return PARK, -1, c
+
+
+@njit(cache=True)
+def find_runnable(
+    sched, gt, pst, runq, pidle, counters, costs, iparams, rng, coprimes, p, t, resume
+):
+    """findRunnable (proc.go) for one P at time t. Returns (outcome, g, inherit, c).
+
+    c is the time the M leaves the scheduler (before the switch to g). On PARK the P is
+    already on the idle list; its M is parked by the caller.
+    """
+    rules = iparams[I_RULES]
+    gomaxprocs = iparams[I_GOMAXPROCS]
+    c = t
+    for _top in range(64):  # `goto top` is bounded; reaching the bound is a model bug
+        if not resume:
+            # fairness: every 61st schedtick look at the global queue first
+            if (
+                (rules & RULE_GLOBAL_CHECK_61)
+                and pst[p, PF_SCHEDTICK] % GLOBAL_CHECK_TICKS == 0
+                and sched[S_RUNQ_SIZE] > 0
+            ):
+                c = lock_acquire(sched, costs, counters, c, 1)
+                g = globrunqget(sched, gt)
+                counters[K_GGETS] += 1
+                counters[K_GLOBAL_CHECK_HITS] += 1
+                return FOUND, g, False, c
+            # local: runnext, then the ring
+            c += costs[C_RUNQ_OP]
+            had_next = pst[p, PF_RUNNEXT] >= 0
+            g, inherit = runqget(pst, runq, p, rules)
+            if g >= 0:
+                if had_next:
+                    counters[K_RUNNEXT_HITS] += 1
+                return FOUND, g, inherit, c
+            # global
+            if sched[S_RUNQ_SIZE] > 0:
+                nb = glob_batch_size(sched[S_RUNQ_SIZE], gomaxprocs, rules)
+                c = lock_acquire(sched, costs, counters, c, nb)
+                g, nb = globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules)
+                counters[K_GGETS] += nb
+                return FOUND, g, False, c
+        # steal
+        do_steal = resume
+        if not resume and (rules & RULE_SPINNING):
+            spinning = pst[p, PF_SPINNING] == 1
+            if may_spin(sched, gomaxprocs, spinning, rules):
+                if not spinning:
+                    become_spinning(sched, pst, counters, p)
+                do_steal = True
+        if do_steal:
+            out, g, c = steal_work(
+                sched, gt, pst, runq, counters, costs, rules, rng, coprimes, p, c, resume
+            )
+            resume = False
+            if out == FOUND or out == PAUSE:
+                return out, g, False, c
+        # nothing found: lock sched, recheck the global queue, then give the P up
+        c = lock_acquire(sched, costs, counters, c, 1)
+        if sched[S_RUNQ_SIZE] > 0:
+            g, nb = globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules)
+            counters[K_GGETS] += nb
+            return FOUND, g, False, c
+        if pst[p, PF_SPINNING] == 0 and sched[S_NEEDSPINNING] == 1 and (rules & RULE_SPINNING):
+            become_spinning(sched, pst, counters, p)
+            continue
+        pidleput(sched, pst, pidle, p)
+        if pst[p, PF_SPINNING] == 1:
+            # the "delicate dance": drop spinning, then recheck everything before parking
+            pst[p, PF_SPINNING] = 0
+            sched[S_NMSPINNING] -= 1
+            c = lock_acquire(sched, costs, counters, c, 1)
+            if sched[S_RUNQ_SIZE] > 0:
+                pp = pidleget(sched, pidle)  # pidlegetSpinning: our own P, just put back
+                pst[pp, PF_PHASE] = PH_EXEC
+                g, nb = globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules)
+                counters[K_GGETS] += nb
+                become_spinning(sched, pst, counters, p)
+                return FOUND, g, False, c
+            # checkRunqsNoP: any running P with local work?
+            n = pst.shape[0]
+            again = False
+            for v in range(n):
+                if pst[v, PF_PHASE] != PH_IDLE and not runq_empty(pst, v):
+                    c = lock_acquire(sched, costs, counters, c, 1)
+                    pp = pidleget(sched, pidle)
+                    if pp >= 0:
+                        pst[pp, PF_PHASE] = PH_EXEC
+                        become_spinning(sched, pst, counters, p)
+                        again = True
+                    else:
+                        sched[S_NEEDSPINNING] = 1
+                    break
+            if again:
+                continue
+        return PARK, -1, False, c
+    return FAIL, -1, False, c
+
+
+# ---------------------------------------------------------------------------------------------
+# the loop
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _grow_gt(gt, cap_new):
+    out = np.empty((cap_new, gt.shape[1]), dtype=np.int64)
+    out[: gt.shape[0]] = gt
+    for i in range(gt.shape[0], cap_new):
+        out[i, GF_LINK] = i + 1 if i + 1 < cap_new else -1
+    return out
+
+
+@njit(cache=True)
+def check_invariants(sched, gt, pst, runq, pidle, iparams):
+    """Returns 0 or the code of the first violated invariant (consts.INVARIANT_NAMES)."""
+    n = pst.shape[0]
+    nidle = 0
+    nspin = 0
+    queued = sched[S_RUNQ_SIZE]
+    stealable = sched[S_RUNQ_SIZE] > 0
+    policy = iparams[I_POLICY]
+    for p in range(n):
+        ph = pst[p, PF_PHASE]
+        if ph == PH_IDLE:
+            nidle += 1
+            if not runq_empty(pst, p) or pst[p, PF_LQ_SIZE] > 0:
+                return 2
+            if pst[p, PF_SPINNING] != 0:
+                return 4
+        else:
+            if not runq_empty(pst, p):
+                stealable = True
+        if (ph == PH_RUN or ph == PH_EXEC) != (pst[p, PF_CURG] >= 0):
+            return 9
+        nspin += pst[p, PF_SPINNING]
+        queued += runq_len(pst, p) + (1 if pst[p, PF_RUNNEXT] >= 0 else 0) + pst[p, PF_LQ_SIZE]
+    if nidle != sched[S_NPIDLE]:
+        return 3
+    if nspin != sched[S_NMSPINNING]:
+        return 4
+    if sched[S_MCOUNT] != (n - sched[S_NPIDLE]) + sched[S_NMIDLE] + 1:
+        return 5
+    if queued != sched[S_LIVE] - sched[S_RUNNING] - sched[S_INHAND]:
+        return 6
+    if (
+        policy == POLICY_GO
+        and (iparams[I_RULES] & RULE_SPINNING)
+        and stealable
+        and sched[S_NPIDLE] > 0
+        and sched[S_NMSPINNING] == 0
+        and sched[S_WAKES] == 0
+    ):
+        return 7
+    return 0
+
+
+@njit(cache=True)
+def _record_completion(
+    sched, gt, counters, iparams, h_sojourn, batch_count, batch_sum, batch_hist, done_bitmap, g, now
+):
+    seq = gt[g, GF_SEQ]
+    soj = now - gt[g, GF_ARRIVAL]
+    counters[K_COMPLETED] += 1
+    counters[K_COMPLETED_SEQ_SUM] += seq
+    sched[S_COMPLETED] += 1
+    if seq < done_bitmap.shape[0]:
+        if done_bitmap[seq] != 0:
+            return 8
+        done_bitmap[seq] = 1
+    if soj < 0:
+        return 1
+    warm = iparams[I_WARMUP_N]
+    if seq >= warm:
+        counters[K_MEASURED] += 1
+        counters[K_SOJOURN_SUM] += soj
+        h_sojourn[hdr_index(soj)] += 1
+        nb = batch_count.shape[0]
+        measured_total = iparams[I_GOROUTINES] - warm
+        b = (seq - warm) * nb // measured_total
+        batch_count[b] += 1
+        batch_sum[b] += soj
+        batch_hist[b, go_index(soj)] += 1
+    return 0
+
+
+@njit(cache=True)
+def _free_g(sched, gt, g):
+    gt[g, GF_LINK] = sched[S_GFREE]
+    sched[S_GFREE] = g
+    sched[S_LIVE] -= 1
+
+
+@njit(cache=True)
+def run_kernel(
+    iparams,
+    fparams,
+    costs,
+    coprimes,
+    rng,
+    sched,
+    pst,
+    runq,
+    gt,
+    pidle,
+    midle,
+    counters,
+    h_sojourn,
+    h_schedlat,
+    h_schedule,
+    batch_count,
+    batch_sum,
+    batch_hist,
+    snap,
+    snap_p,
+    snap_midle,
+    done_bitmap,
+    hp_actor,
+    hp_pos,
+    act_time,
+    act_seq,
+):
+    """Run the simulation to the end. Returns (status, gt): gt may have been reallocated."""
+    NP = pst.shape[0]
+    A_ARR = NP
+    A_SYSMON = NP + 1
+    A_SNAP = NP + 2
+    policy = iparams[I_POLICY]
+    rules = iparams[I_RULES]
+    check = iparams[I_CHECK] != 0
+    n_goroutines = iparams[I_GOROUTINES]
+    warm_n = iparams[I_WARMUP_N]
+    arrivals = iparams[I_ARRIVALS]
+    path = iparams[I_PATH]
+    dist = iparams[I_DIST]
+    max_live = iparams[I_MAX_LIVE]
+    snap_ns = iparams[I_SNAPSHOT_NS]
+    cores_per_node = iparams[I_CORES_PER_NODE]
+    events_max = iparams[I_EVENTS_MAX]
+    ia_mean = fparams[F_INTERARRIVAL_NS]
+    s_mean = fparams[F_SERVICE_MEAN_NS]
+    s_a = fparams[F_SERVICE_A]
+    s_b = fparams[F_SERVICE_B]
+    s_p = fparams[F_SERVICE_P]
+    max_snap = snap.shape[0]
+    inj_free_at = np.int64(0)  # the injecting M (netpoller or listener) is busy until then
+    arr_next_f = 0.0  # intended time of the next arrival (float: no rounding drift)
+    if arrivals == ARR_BURST:
+        path_delay = 0
+    elif path == PATH_SPAWN:
+        path_delay = costs[C_NEWPROC]
+    else:
+        path_delay = costs[C_NETPOLL]
+    # first events
+    if snap_ns > 0 and max_snap > 0:
+        # first, so that "SCHED 0ms" shows the state before anything arrives
+        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SNAP, 0)
+    if arrivals == ARR_POISSON:
+        arr_next_f = -np.log(uniform_open(rng)) * ia_mean
+    elif arrivals != ARR_BURST:
+        arr_next_f = ia_mean
+    if arrivals == ARR_BURST:
+        first = costs[C_NEWPROC] if path == PATH_SPAWN else costs[C_NETPOLL]
+        if policy == POLICY_CENTRAL or policy == POLICY_PARTITIONED:
+            first = 0
+        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, first)
+    else:
+        d = path_delay if (policy == POLICY_GO or policy == POLICY_GLOBAL) else 0
+        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, np.int64(arr_next_f) + d)
+    if policy == POLICY_GO:
+        sched[S_SYSMON_DELAY_US] = SYSMON_MIN_DELAY_US
+        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SYSMON, SYSMON_MIN_DELAY_US * 1000)
+    if warm_n == 0 or arrivals == ARR_BURST:
+        sched[S_WINDOW_START] = 0
+
+    status = ST_OK
+    while sched[S_COMPLETED] < n_goroutines:
+        a = hp_actor[0]
+        now = act_time[a]
+        if now >= INF_NS:
+            status = ST_STRANDED
+            break
+        counters[K_EVENTS] += 1
+        if counters[K_EVENTS] > events_max:
+            status = ST_EVENTS_MAX
+            break
+        sched[S_NOW] = now
+        code = 0
+        t_sched = now
+
+        if a == A_ARR:
+            # ---- a goroutine arrives -------------------------------------------------------
+            if sched[S_LIVE] >= max_live:
+                status = ST_MAX_LIVE
+                break
+            g = sched[S_GFREE]
+            if g < 0:
+                cap = gt.shape[0]
+                newcap = cap * 2
+                if newcap > max_live:
+                    newcap = max_live
+                gt = _grow_gt(gt, newcap)
+                sched[S_GFREE] = cap
+                sched[S_GCAP] = newcap
+                g = cap
+            sched[S_GFREE] = gt[g, GF_LINK]
+            sched[S_LIVE] += 1
+            if sched[S_LIVE] > counters[K_MAX_LIVE_SEEN]:
+                counters[K_MAX_LIVE_SEEN] = sched[S_LIVE]
+            if g + 1 > sched[S_GHW]:
+                sched[S_GHW] = g + 1
+            seq = sched[S_ARRIVED]
+            intended = 0 if arrivals == ARR_BURST else np.int64(arr_next_f)
+            gt[g, GF_ARRIVAL] = intended
+            gt[g, GF_REMAINING] = draw_service_ns(rng, dist, s_mean, s_a, s_b, s_p)
+            gt[g, GF_SEQ] = seq
+            gt[g, GF_LAST_CORE] = -1
+            gt[g, GF_LINK] = -1
+            gt[g, GF_RUNNABLE_SINCE] = now
+            counters[K_CREATED] += 1
+            sched[S_ARRIVED] = seq + 1
+            if seq == warm_n and arrivals != ARR_BURST:
+                sched[S_WINDOW_START] = intended
+            if seq == n_goroutines - 1 and arrivals != ARR_BURST:
+                sched[S_WINDOW_END] = intended
+
+            if policy == POLICY_CENTRAL:
+                pp = pidleget(sched, pidle)
+                if pp >= 0:
+                    account(pst, sched, pp, now, PF_T_IDLE)
+                    attach_m(sched, pst, midle, counters, costs, pp)
+                    pst[pp, PF_CURG] = g
+                    pst[pp, PF_PHASE] = PH_EXEC
+                    sched[S_INHAND] += 1
+                    pst[pp, PF_SCHED_START] = now
+                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, pp, now)
+                else:
+                    globrunqput(sched, gt, g)
+            elif policy == POLICY_PARTITIONED:
+                pp = below(rng, NP)
+                if pst[pp, PF_PHASE] == PH_IDLE:
+                    pidle_remove(sched, pidle, pp)
+                    account(pst, sched, pp, now, PF_T_IDLE)
+                    attach_m(sched, pst, midle, counters, costs, pp)
+                    pst[pp, PF_CURG] = g
+                    pst[pp, PF_PHASE] = PH_EXEC
+                    sched[S_INHAND] += 1
+                    pst[pp, PF_SCHED_START] = now
+                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, pp, now + costs[C_SWITCH])
+                else:
+                    # per-P FIFO through schedlink (unbounded, unlike Go's ring)
+                    if pst[pp, PF_LQ_TAIL] >= 0:
+                        gt[pst[pp, PF_LQ_TAIL], GF_LINK] = g
+                    else:
+                        pst[pp, PF_LQ_HEAD] = g
+                    pst[pp, PF_LQ_TAIL] = g
+                    pst[pp, PF_LQ_SIZE] += 1
+            elif policy == POLICY_GLOBAL:
+                # Go 1.0: lock, put on the one queue, hand an idle P (and M) the work
+                done = lock_acquire(sched, costs, counters, max(now, inj_free_at), 2)
+                inj_free_at = done
+                globrunqput(sched, gt, g)
+                counters[K_GPUTS] += 1
+                pp = pidleget(sched, pidle)
+                if pp >= 0:
+                    startm(
+                        sched,
+                        pst,
+                        midle,
+                        counters,
+                        costs,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        pp,
+                        False,
+                        done,
+                    )
+            elif path == PATH_SPAWN:
+                # the listener on P0 runs newproc: runqput(P0, g, next=true), then wakep
+                t_inj = max(now, inj_free_at)
+                if pst[0, PF_PHASE] == PH_IDLE:
+                    pidle_remove(sched, pidle, 0)
+                    startm(
+                        sched,
+                        pst,
+                        midle,
+                        counters,
+                        costs,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        0,
+                        False,
+                        t_inj,
+                    )
+                moved = runqput(sched, gt, pst, runq, 0, g, True, rules)
+                if moved > 0:
+                    counters[K_OVERFLOWS] += 1
+                    counters[K_GPUTS] += moved
+                    t_inj = lock_acquire(sched, costs, counters, t_inj, moved)
+                inj_free_at = wakep(
+                    sched,
+                    pst,
+                    pidle,
+                    midle,
+                    counters,
+                    costs,
+                    rules,
+                    hp_actor,
+                    hp_pos,
+                    act_time,
+                    act_seq,
+                    t_inj,
+                )
+            else:
+                # injectglist with no P: onto the global queue, then startIdle(1)
+                done = lock_acquire(sched, costs, counters, max(now, inj_free_at), 1)
+                globrunqput(sched, gt, g)
+                counters[K_GPUTS] += 1
+                done = lock_acquire(sched, costs, counters, done, 1)
+                inj_free_at = done
+                pp = pidleget(sched, pidle)
+                if pp >= 0:
+                    startm(
+                        sched,
+                        pst,
+                        midle,
+                        counters,
+                        costs,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        pp,
+                        False,
+                        done,
+                    )
+                else:
+                    sched[S_NEEDSPINNING] = 1
+                    counters[K_NEEDSPIN_SETS] += 1
+            # next arrival
+            if sched[S_ARRIVED] >= n_goroutines:
+                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, INF_NS)
+            elif arrivals == ARR_BURST:
+                nxt = now
+                if path == PATH_SPAWN and (policy == POLICY_GO):
+                    nxt = now + costs[C_NEWPROC]
+                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, nxt)
+            else:
+                if arrivals == ARR_POISSON:
+                    arr_next_f += -np.log(uniform_open(rng)) * ia_mean
+                else:
+                    arr_next_f += ia_mean
+                d = path_delay if (policy == POLICY_GO or policy == POLICY_GLOBAL) else 0
+                heap_set(
+                    hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, np.int64(arr_next_f) + d
+                )
+
+        elif a == A_SYSMON:
+            # ---- sysmon: retake() time slices, then sleep 20us .. 10ms ------------------------
+            for p in range(NP):
+                if pst[p, PF_PHASE] == PH_IDLE:
+                    continue
+                tick = pst[p, PF_SCHEDTICK]
+                if pst[p, PF_SYSMON_TICK] != tick:
+                    pst[p, PF_SYSMON_TICK] = tick
+                    pst[p, PF_SYSMON_WHEN] = now
+                elif pst[p, PF_SYSMON_WHEN] + FORCE_PREEMPT_NS <= now:
+                    # preemptone: only a P running a G (not one in the scheduler)
+                    if (
+                        (rules & RULE_SYSMON_PREEMPT)
+                        and pst[p, PF_PHASE] == PH_RUN
+                        and pst[p, PF_PREEMPT] == 0
+                    ):
+                        when = now + costs[C_ASYNC_PREEMPT]
+                        if when < act_time[p]:
+                            pst[p, PF_PREEMPT] = 1
+                            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, when)
+            # retake() retook no P from a syscall: sysmon counts an idle round
+            sched[S_SYSMON_IDLE] += 1
+            delay = sched[S_SYSMON_DELAY_US]
+            if sched[S_SYSMON_IDLE] == 0:
+                delay = SYSMON_MIN_DELAY_US
+            elif sched[S_SYSMON_IDLE] > SYSMON_IDLE_ROUNDS_BEFORE_BACKOFF:
+                delay *= 2
+            if delay > SYSMON_MAX_DELAY_US:
+                delay = SYSMON_MAX_DELAY_US
+            sched[S_SYSMON_DELAY_US] = delay
+            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SYSMON, now + delay * 1000)
+
+        elif a == A_SNAP:
+            # ---- a schedtrace snapshot ---------------------------------------------------------
+            k = sched[S_NSNAP]
+            if k < max_snap:
+                snap[k, SN_TIME] = now
+                snap[k, SN_IDLEPROCS] = sched[S_NPIDLE]
+                snap[k, SN_THREADS] = sched[S_MCOUNT]
+                snap[k, SN_SPINNING] = sched[S_NMSPINNING]
+                snap[k, SN_NEEDSPINNING] = sched[S_NEEDSPINNING]
+                snap[k, SN_IDLETHREADS] = sched[S_NMIDLE]
+                snap[k, SN_RUNQUEUE] = sched[S_RUNQ_SIZE]
+                snap[k, SN_LIVE] = sched[S_LIVE]
+                snap[k, SN_RUNNING] = sched[S_RUNNING]
+                snap[k, SN_INHAND] = sched[S_INHAND]
+                runnable = sched[S_RUNQ_SIZE]
+                for p in range(NP):
+                    rl = runq_len(pst, p)
+                    rn = 1 if pst[p, PF_RUNNEXT] >= 0 else 0
+                    runnable += rl + rn + pst[p, PF_LQ_SIZE]
+                    snap_p[k, p, SP_RUNQ_LEN] = rl + pst[p, PF_LQ_SIZE]
+                    snap_p[k, p, SP_RUNNEXT] = rn
+                    snap_p[k, p, SP_SCHEDTICK] = pst[p, PF_SCHEDTICK]
+                    snap_p[k, p, SP_STATUS] = 0 if pst[p, PF_PHASE] == PH_IDLE else 1
+                    snap_p[k, p, SP_M] = pst[p, PF_M]
+                    cg = pst[p, PF_CURG]
+                    snap_p[k, p, SP_CURG] = (
+                        gt[cg, GF_SEQ] if (cg >= 0 and pst[p, PF_PHASE] == PH_RUN) else -1
+                    )
+                    snap_p[k, p, SP_SPINNING] = pst[p, PF_SPINNING]
+                snap[k, SN_RUNNABLE] = runnable
+                for j in range(snap_midle.shape[1]):
+                    snap_midle[k, j] = midle[j] if j < sched[S_NMIDLE] else -1
+                sched[S_NSNAP] = k + 1
+                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SNAP, now + snap_ns)
+            else:
+                counters[K_SNAP_DROPPED] += 1
+                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SNAP, INF_NS)
+
+        else:
+            # ---- a P's M reaches its next step ------------------------------------------------
+            p = a
+            ph = pst[p, PF_PHASE]
+            enter_schedule = False
+            resume = False
+            if ph == PH_RUN:
+                g = pst[p, PF_CURG]
+                sched[S_RUNNING] -= 1
+                account(pst, sched, p, now, PF_T_RUN)
+                gt[g, GF_REMAINING] -= now - pst[p, PF_RUN_START]
+                if gt[g, GF_REMAINING] < 0:
+                    code = 10
+                pst[p, PF_CURG] = -1
+                pst[p, PF_SCHED_START] = now
+                if pst[p, PF_PREEMPT] == 1 and gt[g, GF_REMAINING] > 0:
+                    # gopreempt_m -> goschedImpl: onto the global queue's tail, wakep
+                    pst[p, PF_PREEMPT] = 0
+                    counters[K_PREEMPTIONS] += 1
+                    sl = now - pst[p, PF_SLICE_START]
+                    if counters[K_PREEMPT_SLICE_MIN] == 0 or sl < counters[K_PREEMPT_SLICE_MIN]:
+                        counters[K_PREEMPT_SLICE_MIN] = sl
+                    if sl > counters[K_PREEMPT_SLICE_MAX]:
+                        counters[K_PREEMPT_SLICE_MAX] = sl
+                    done = lock_acquire(sched, costs, counters, now, 1)
+                    globrunqput(sched, gt, g)
+                    gt[g, GF_RUNNABLE_SINCE] = now
+                    counters[K_GPUTS] += 1
+                    t_sched = wakep(
+                        sched,
+                        pst,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        rules,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        done,
+                    )
+                else:
+                    pst[p, PF_PREEMPT] = 0
+                    c2 = _record_completion(
+                        sched,
+                        gt,
+                        counters,
+                        iparams,
+                        h_sojourn,
+                        batch_count,
+                        batch_sum,
+                        batch_hist,
+                        done_bitmap,
+                        g,
+                        now,
+                    )
+                    if c2 != 0:
+                        code = c2
+                    _free_g(sched, gt, g)
+                    t_sched = now
+                enter_schedule = True
+            elif ph == PH_EXEC:
+                # execute(gp, inheritTime)
+                g = pst[p, PF_CURG]
+                sched[S_INHAND] -= 1
+                spin = pst[p, PF_SPINNING] == 1
+                account(pst, sched, p, now, PF_T_SPIN if spin else PF_T_SCHED)
+                if spin:
+                    # resetspinning: this M found work; wake another to look for more. The
+                    # wakep (and its sched.lock) comes before execute(), so it delays the G.
+                    pst[p, PF_SPINNING] = 0
+                    sched[S_NMSPINNING] -= 1
+                    t_go = wakep(
+                        sched,
+                        pst,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        rules,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        now,
+                    )
+                    if t_go > now:
+                        pst[p, PF_T_SCHED] += t_go - now if now >= sched[S_WINDOW_START] else 0
+                        pst[p, PF_PHASE_SINCE] = t_go
+                        now = t_go
+                if pst[p, PF_SCHED_START] >= sched[S_WINDOW_START]:
+                    sd = now - pst[p, PF_SCHED_START]
+                    h_schedule[hdr_index(sd)] += 1
+                    counters[K_SCHEDULE_SUM] += sd
+                    counters[K_SCHEDULE_COUNT] += 1
+                if pst[p, PF_INHERIT] == 0:
+                    pst[p, PF_SCHEDTICK] += 1
+                    pst[p, PF_SLICE_START] = now
+                lat = now - gt[g, GF_RUNNABLE_SINCE]
+                if lat < 0:
+                    code = 1
+                elif gt[g, GF_SEQ] >= warm_n:
+                    h_schedlat[hdr_index(lat)] += 1
+                    counters[K_SCHEDLAT_SUM] += lat
+                    counters[K_SCHEDLAT_COUNT] += 1
+                core = pst[p, PF_CORE]
+                last = gt[g, GF_LAST_CORE]
+                if last >= 0 and last != core:
+                    if last // cores_per_node == pst[p, PF_NODE]:
+                        counters[K_MIGR_LOCAL] += 1
+                    else:
+                        counters[K_MIGR_REMOTE] += 1
+                gt[g, GF_LAST_CORE] = core
+                pst[p, PF_PHASE] = PH_RUN
+                pst[p, PF_RUN_START] = now
+                pst[p, PF_PREEMPT] = 0
+                sched[S_RUNNING] += 1
+                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, now + gt[g, GF_REMAINING])
+            elif ph == PH_WAKE:
+                sched[S_WAKES] -= 1
+                account(pst, sched, p, now, PF_T_WAKE)
+                pst[p, PF_SCHED_START] = now
+                t_sched = now
+                enter_schedule = True
+            elif ph == PH_PAUSE:
+                account(pst, sched, p, now, PF_T_SPIN)
+                t_sched = now
+                enter_schedule = True
+                resume = True
+            else:
+                code = 9
+
+            if enter_schedule:
+                # ---- schedule(): find the next G for this P --------------------------------
+                if policy == POLICY_GO:
+                    out, g, inherit, c = find_runnable(
+                        sched,
+                        gt,
+                        pst,
+                        runq,
+                        pidle,
+                        counters,
+                        costs,
+                        iparams,
+                        rng,
+                        coprimes,
+                        p,
+                        t_sched,
+                        resume,
+                    )
+                elif policy == POLICY_GLOBAL:
+                    c = lock_acquire(sched, costs, counters, t_sched, 1)
+                    g = globrunqget(sched, gt)
+                    inherit = False
+                    if g >= 0:
+                        counters[K_GGETS] += 1
+                        out = FOUND
+                    else:
+                        pidleput(sched, pst, pidle, p)
+                        out = PARK
+                elif policy == POLICY_CENTRAL:
+                    c = t_sched
+                    inherit = False
+                    g = globrunqget(sched, gt)
+                    if g >= 0:
+                        out = FOUND
+                    else:
+                        pidleput(sched, pst, pidle, p)
+                        out = PARK
+                else:
+                    c = t_sched
+                    inherit = False
+                    g = pst[p, PF_LQ_HEAD]
+                    if g >= 0:
+                        pst[p, PF_LQ_HEAD] = gt[g, GF_LINK]
+                        if pst[p, PF_LQ_HEAD] < 0:
+                            pst[p, PF_LQ_TAIL] = -1
+                        pst[p, PF_LQ_SIZE] -= 1
+                        gt[g, GF_LINK] = -1
+                        out = FOUND
+                    else:
+                        pidleput(sched, pst, pidle, p)
+                        out = PARK
+                if out == FOUND:
+                    pst[p, PF_CURG] = g
+                    pst[p, PF_INHERIT] = 1 if inherit else 0
+                    pst[p, PF_PHASE] = PH_EXEC
+                    sched[S_INHAND] += 1
+                    sw = 0 if policy == POLICY_CENTRAL else costs[C_SWITCH]
+                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, c + sw)
+                elif out == PAUSE:
+                    pst[p, PF_PHASE] = PH_PAUSE
+                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, c)
+                elif out == PARK:
+                    # stopm: the M parks; the P (already idle) waits for startm
+                    account(pst, sched, p, c, PF_T_SPIN if pst[p, PF_SPINNING] == 1 else PF_T_SCHED)
+                    pst[p, PF_SPINNING] = 0
+                    if pst[p, PF_SCHED_START] >= sched[S_WINDOW_START]:
+                        sd = c - pst[p, PF_SCHED_START]
+                        h_schedule[hdr_index(sd)] += 1
+                        counters[K_SCHEDULE_SUM] += sd
+                        counters[K_SCHEDULE_COUNT] += 1
+                    stopm(sched, pst, midle, p)
+                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+                else:
+                    code = 11
+
+        if code == 0 and check:
+            code = check_invariants(sched, gt, pst, runq, pidle, iparams)
+        if code != 0:
+            sched[S_INV_CODE] = code
+            status = ST_INVARIANT
+            break
+
+    # close the books: time accounting up to the end of the run
+    end = sched[S_NOW]
+    counters[K_END_NS] = end
+    if sched[S_WINDOW_END] > end:
+        sched[S_WINDOW_END] = end
+    for p in range(NP):
+        ph = pst[p, PF_PHASE]
+        if ph == PH_IDLE:
+            account(pst, sched, p, end, PF_T_IDLE)
+        elif ph == PH_RUN:
+            account(pst, sched, p, end, PF_T_RUN)
+        elif ph == PH_WAKE:
+            account(pst, sched, p, end, PF_T_WAKE)
+        else:
+            account(pst, sched, p, end, PF_T_SPIN if pst[p, PF_SPINNING] == 1 else PF_T_SCHED)
+        counters[K_T_RUN] += pst[p, PF_T_RUN]
+        counters[K_T_SCHED] += pst[p, PF_T_SCHED]
+        counters[K_T_SPIN] += pst[p, PF_T_SPIN]
+        counters[K_T_WAKE] += pst[p, PF_T_WAKE]
+        counters[K_T_IDLE] += pst[p, PF_T_IDLE]
+    w = sched[S_WINDOW_END] - sched[S_WINDOW_START]
+    counters[K_WINDOW_NS] = w if w > 0 else 0
+    return status, gt

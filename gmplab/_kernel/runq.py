@@ -1,0 +1,212 @@
+"""Go's run-queue operations, as jitted functions over the kernel's arrays.
+
+Each function mirrors the proc.go function it is named after (go1.27.3). The event loop calls
+these same functions, and the Go-semantics tests drive them directly, so a test of runqput is a
+test of what the simulator does. Rules can be switched off (``rules`` bits) to show that the
+behaviour each one models changes an outcome.
+"""
+
+from numba import njit
+
+from .consts import (
+    GF_LINK,
+    GLOBAL_BATCH_MAX,
+    PF_HEAD,
+    PF_PHASE,
+    PF_RUNNEXT,
+    PF_TAIL,
+    PH_IDLE,
+    RULE_BATCH_FORMULA,
+    RULE_OVERFLOW_HALF,
+    RULE_RUNNEXT,
+    RULE_RUNNEXT_INHERIT,
+    RULE_SPIN_CAP,
+    RULE_STEAL_HALF,
+    RUNQ_MASK,
+    RUNQ_SIZE,
+    S_NMSPINNING,
+    S_NPIDLE,
+    S_RUNQ_HEAD,
+    S_RUNQ_SIZE,
+    S_RUNQ_TAIL,
+)
+
+
+@njit(cache=True)
+def runq_len(pst, p):
+    """t - h: the ring's length (what schedtrace prints per P; runnext excluded)."""
+    return pst[p, PF_TAIL] - pst[p, PF_HEAD]
+
+
+@njit(cache=True)
+def runq_empty(pst, p):
+    """runqempty: the ring and runnext are both empty."""
+    return pst[p, PF_TAIL] == pst[p, PF_HEAD] and pst[p, PF_RUNNEXT] < 0
+
+
+@njit(cache=True)
+def globrunqput(sched, gt, g):
+    """globrunqput: append g to the global queue's tail (an intrusive list via schedlink)."""
+    gt[g, GF_LINK] = -1
+    if sched[S_RUNQ_TAIL] >= 0:
+        gt[sched[S_RUNQ_TAIL], GF_LINK] = g
+    else:
+        sched[S_RUNQ_HEAD] = g
+    sched[S_RUNQ_TAIL] = g
+    sched[S_RUNQ_SIZE] += 1
+
+
+@njit(cache=True)
+def globrunqget(sched, gt):
+    """globrunqget: pop one G from the global queue's head, or -1."""
+    g = sched[S_RUNQ_HEAD]
+    if g < 0:
+        return -1
+    sched[S_RUNQ_HEAD] = gt[g, GF_LINK]
+    if sched[S_RUNQ_HEAD] < 0:
+        sched[S_RUNQ_TAIL] = -1
+    sched[S_RUNQ_SIZE] -= 1
+    gt[g, GF_LINK] = -1
+    return g
+
+
+@njit(cache=True)
+def glob_batch_size(size, gomaxprocs, rules):
+    """globrunqgetbatch's n: min(len(runq)/2 = 128, size, size/gomaxprocs + 1).
+
+    With the rule off a P takes one G at a time (as Go 1.0's single queue did).
+    """
+    if size <= 0:
+        return 0
+    if not (rules & RULE_BATCH_FORMULA):
+        return 1
+    n = size // gomaxprocs + 1
+    if n > size:
+        n = size
+    if n > GLOBAL_BATCH_MAX:
+        n = GLOBAL_BATCH_MAX
+    return n
+
+
+@njit(cache=True)
+def runqput_tail(pst, runq, p, g):
+    """Store g at the ring's tail; the caller has checked there is room."""
+    t = pst[p, PF_TAIL]
+    runq[p, t & RUNQ_MASK] = g
+    pst[p, PF_TAIL] = t + 1
+
+
+@njit(cache=True)
+def globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules):
+    """globrunqgetbatch + runqputbatch: take n Gs, return the first, queue the rest on p's ring.
+
+    Returns (g, n); g is -1 when the global queue is empty.
+    """
+    n = glob_batch_size(sched[S_RUNQ_SIZE], gomaxprocs, rules)
+    if n == 0:
+        return -1, 0
+    g = globrunqget(sched, gt)
+    for _ in range(n - 1):
+        g2 = globrunqget(sched, gt)
+        if runq_len(pst, p) < RUNQ_SIZE:
+            runqput_tail(pst, runq, p, g2)
+        else:  # runqputbatch's leftover goes back to the global queue (cannot happen: empty)
+            globrunqput(sched, gt, g2)
+    return g, n
+
+
+@njit(cache=True)
+def runqputslow(sched, gt, pst, runq, p, g, rules):
+    """The ring is full: move half of it (128, from the head) plus g to the global queue.
+
+    Returns how many Gs went to the global queue (129 with Go's rule, 1 without).
+    """
+    moved = 0
+    if rules & RULE_OVERFLOW_HALF:
+        n = runq_len(pst, p) // 2
+        h = pst[p, PF_HEAD]
+        for i in range(n):
+            globrunqput(sched, gt, runq[p, (h + i) & RUNQ_MASK])
+        pst[p, PF_HEAD] = h + n
+        moved = n
+    globrunqput(sched, gt, g)
+    return moved + 1
+
+
+@njit(cache=True)
+def runqput(sched, gt, pst, runq, p, g, next_, rules):
+    """runqput(pp, gp, next): returns the number of Gs that overflowed to the global queue.
+
+    With next, g takes runnext and the G it displaces ("kicked out") goes to the ring's tail.
+    """
+    if next_ and (rules & RULE_RUNNEXT):
+        old = pst[p, PF_RUNNEXT]
+        pst[p, PF_RUNNEXT] = g
+        if old < 0:
+            return 0
+        g = old
+    if runq_len(pst, p) < RUNQ_SIZE:
+        runqput_tail(pst, runq, p, g)
+        return 0
+    return runqputslow(sched, gt, pst, runq, p, g, rules)
+
+
+@njit(cache=True)
+def runqget(pst, runq, p, rules):
+    """runqget: runnext first (inheriting the time slice), else the ring's head.
+
+    Returns (g, inherit_time); g = -1 when both are empty.
+    """
+    nx = pst[p, PF_RUNNEXT]
+    if nx >= 0:
+        pst[p, PF_RUNNEXT] = -1
+        return nx, (rules & RULE_RUNNEXT_INHERIT) != 0
+    h = pst[p, PF_HEAD]
+    if h == pst[p, PF_TAIL]:
+        return -1, False
+    g = runq[p, h & RUNQ_MASK]
+    pst[p, PF_HEAD] = h + 1
+    return g, False
+
+
+@njit(cache=True)
+def steal_count(n, rules):
+    """runqgrab's n - n/2: the ceiling of half the victim's ring (1 with the rule off)."""
+    if n <= 0:
+        return 0
+    if rules & RULE_STEAL_HALF:
+        return n - n // 2
+    return 1
+
+
+@njit(cache=True)
+def runqsteal(pst, runq, p, victim, rules):
+    """runqsteal's ring part: grab ceil(half) of victim's ring from its head into p's ring.
+
+    Returns (g, n): the last grabbed G (which runs next) and how many were taken; the other
+    n - 1 are published on p's ring. g = -1 when the victim's ring is empty.
+    """
+    n = steal_count(runq_len(pst, victim), rules)
+    if n == 0:
+        return -1, 0
+    vh = pst[victim, PF_HEAD]
+    for i in range(n - 1):
+        runqput_tail(pst, runq, p, runq[victim, (vh + i) & RUNQ_MASK])
+    g = runq[victim, (vh + n - 1) & RUNQ_MASK]
+    pst[victim, PF_HEAD] = vh + n
+    return g, n
+
+
+@njit(cache=True)
+def may_spin(sched, gomaxprocs, spinning, rules):
+    """findRunnable's guard before stealWork: mp.spinning || 2*nmspinning < gomaxprocs-npidle."""
+    if spinning:
+        return True
+    if not (rules & RULE_SPIN_CAP):
+        return True
+    return 2 * sched[S_NMSPINNING] < gomaxprocs - sched[S_NPIDLE]
+
+
+@njit(cache=True)
+def p_is_idle(pst, p):
+    return pst[p, PF_PHASE] == PH_IDLE

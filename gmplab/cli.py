@@ -1,0 +1,191 @@
+"""The ``gmplab`` command: ``simulate`` and ``schedtrace`` (more subcommands land with their issues).
+
+Bad input exits with status 2 and one line naming the parameter and what is allowed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+
+# the keys `simulate --json` promises (the CLI contract of the foundation issue)
+JSON_KEYS = (
+    "goroutines_completed",
+    "goroutines_measured",
+    "events",
+    "utilization_effective",
+    "sojourn_ns_mean",
+    "sojourn_ns_p50",
+    "sojourn_ns_p99",
+    "sojourn_ns_p999",
+    "sched_latency_ns_mean",
+    "sched_latency_ns_p50",
+    "sched_latency_ns_p99",
+    "schedule_ns_p99",
+    "steals",
+    "stolen",
+    "runnext_hits",
+    "migrations_local",
+    "migrations_remote",
+    "preemptions",
+    "global_runq_puts",
+    "lock_wait_ns_total",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad flag in one line, exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"gmplab: error: {message}\n")
+
+
+def _number(name, kind=float):
+    def conv(text):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name}: must be {'an integer' if kind is int else 'a number'} (got {text!r})"
+            ) from None
+        if kind is float and not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"{name}: must be a finite number (got {text!r})")
+        return v
+
+    return conv
+
+
+def _add_simulate(sub):
+    p = sub.add_parser("simulate", help="simulate one configuration")
+    p.add_argument("--policy", default="go", help="go | global | central | partitioned")
+    p.add_argument("--topology", default="1x4", help="NODESxCORES, e.g. 2x8")
+    p.add_argument("--gomaxprocs", type=_number("--gomaxprocs", int), default=None)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--load", type=_number("--load"), help="lambda*E[S]/min(GOMAXPROCS, cores)")
+    g.add_argument("--arrival-rate-per-s", type=_number("--arrival-rate-per-s"))
+    p.add_argument("--arrivals", default="poisson", help="poisson | const | burst")
+    p.add_argument("--arrival-path", default="global", help="global | spawn")
+    p.add_argument("--service", default="exp", help="exp | const | lognormal | bimodal | pareto")
+    p.add_argument("--service-mean-ns", type=_number("--service-mean-ns"), default=10_000.0)
+    p.add_argument("--service-scv", type=_number("--service-scv"), default=None)
+    p.add_argument("--goroutines", type=_number("--goroutines", int), default=None)
+    p.add_argument("--warmup-fraction", type=_number("--warmup-fraction"), default=0.1)
+    p.add_argument("--replications", type=_number("--replications", int), default=1)
+    p.add_argument("--costs", default="default", help="zero | default | PATH.json")
+    p.add_argument("--seed", type=_number("--seed", int), default=0)
+    p.add_argument("--max-live", type=_number("--max-live", int), default=10_000_000)
+    p.add_argument("--check-invariants", action="store_true")
+    p.add_argument("--snapshot-ms", type=_number("--snapshot-ms"), default=0.0)
+    p.add_argument("--schedtrace-ms", type=_number("--schedtrace-ms"), default=None,
+                   help="print GODEBUG=schedtrace-style lines every MS simulated ms")
+    p.add_argument("--batches", type=_number("--batches", int), default=64)
+    p.add_argument("--rules-off", default="", help="comma-separated Go rules to disable")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_simulate)
+
+
+def cmd_simulate(args) -> int:
+    from .errors import KernelError, SpecError
+    from .params import make_spec
+    from .simulate import simulate
+
+    t0 = time.perf_counter()
+    snapshot_ms = args.snapshot_ms
+    if args.schedtrace_ms is not None:
+        snapshot_ms = args.schedtrace_ms
+    try:
+        spec = make_spec(
+            policy=args.policy,
+            topology=args.topology,
+            gomaxprocs=args.gomaxprocs,
+            load=args.load,
+            arrival_rate_per_s=args.arrival_rate_per_s,
+            arrivals=args.arrivals,
+            arrival_path=args.arrival_path,
+            service=args.service,
+            service_mean_ns=args.service_mean_ns,
+            service_scv=args.service_scv,
+            goroutines=args.goroutines,
+            warmup_fraction=args.warmup_fraction,
+            replications=args.replications,
+            costs=args.costs,
+            seed=args.seed,
+            max_live=args.max_live,
+            check_invariants=args.check_invariants,
+            snapshot_ms=snapshot_ms,
+            batches=args.batches,
+            rules_off=tuple(x for x in args.rules_off.split(",") if x),
+        )
+        result = simulate(spec)
+    except SpecError as e:
+        print(f"gmplab: error: {e}", file=sys.stderr)
+        return 2
+    except KernelError as e:
+        print(f"gmplab: error: {e}", file=sys.stderr)
+        return 3
+    if args.schedtrace_ms is not None:
+        from .schedtrace import render_result
+
+        for line in render_result(result):
+            print(line)
+    d = result.to_json_dict()
+    d["total_s"] = time.perf_counter() - t0
+    if args.json:
+        print(json.dumps({k: (None if _bad(v) else v) for k, v in d.items()}))
+        return 0
+    _print_table(d, spec.replications)
+    return 0
+
+
+def _bad(v) -> bool:
+    return isinstance(v, float) and (math.isnan(v) or math.isinf(v))
+
+
+def _print_table(d: dict, reps: int) -> None:
+    spec = d["spec"]
+    print(
+        f"gmplab simulate  policy={spec['policy']} topology={spec['topology']} "
+        f"gomaxprocs={spec['gomaxprocs']} load={spec['nominal_load']} "
+        f"service={spec['service']}({spec['service_mean_ns']:g} ns, scv {spec['service_scv']:g}) "
+        f"costs={spec['costs_profile']} seed={spec['seed']} replications={reps}"
+    )
+    print(f"key {d['key']}  kernel {d['kernel_version']}")
+    width = max(len(k) for k in JSON_KEYS)
+    for k in JSON_KEYS:
+        v = d.get(k)
+        if isinstance(v, float):
+            txt = f"{v:,.4g}" if abs(v) < 10 else f"{v:,.1f}"
+            if f"{k}_lo" in d and not _bad(d[f"{k}_lo"]):
+                txt += f"  [{d[k + '_lo']:,.1f}, {d[k + '_hi']:,.1f}] 95% over replications"
+        else:
+            txt = f"{v:,}" if isinstance(v, int) else str(v)
+        print(f"  {k:<{width}}  {txt}")
+    print(f"  {'wall_s':<{width}}  {d['wall_s']:.3f}   total_s {d['total_s']:.3f}")
+
+
+def _add_schedtrace(sub):
+    p = sub.add_parser("schedtrace", help="summarise a GODEBUG=schedtrace log", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_schedtrace)
+
+
+def cmd_schedtrace(args) -> int:
+    from .schedtrace import cli_main
+
+    return int(cli_main(args.rest) or 0)
+
+
+def main(argv=None) -> int:
+    parser = _Parser(prog="gmplab", description="A research lab for goroutine schedulers.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_simulate(sub)
+    _add_schedtrace(sub)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

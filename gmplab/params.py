@@ -1,0 +1,389 @@
+"""Frozen, validated specs: what a run is. Validation happens here, before any kernel call.
+
+Every field carries a comment; units come last in names. ``RunSpec.key()`` is a stable hash of
+the spec (seed included) used by caches and printed in reports.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import numbers
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ._kernel import consts as kc
+from .errors import SpecError
+from .topology import Topology
+
+# --- costs ---------------------------------------------------------------------------------------
+# The `default` profile: reference/cost-defaults.md, with the source of each figure beside it.
+DEFAULT_COSTS_NS = {
+    "gosched_switch_ns": 200,  # gogo/mcall + schedule() bookkeeping (golang/go#18023)
+    "newproc_ns": 100,  # BenchmarkCreateGoroutines ~88 ns at 1 P (commit 4722b1c)
+    "runq_op_ns": 5,  # a local ring put/get on the owner's cache lines
+    "lock_uncontended_ns": 20,  # runtime mutex, ~50M uncontended uses/s (golang/go#68578)
+    "lock_handoff_active_ns": 100,  # hand-off between running threads, ~10M/s (#68578)
+    "lock_handoff_sleeping_ns": 5000,  # hand-off to a futex-sleeping waiter, 40k-500k/s (#68578)
+    "cacheline_local_ns": 50,  # a contended cache line moved within a NUMA node
+    "cacheline_remote_ns": 120,  # the same across nodes (x SLIT/20 beyond two nodes)
+    "steal_probe_ns": 30,  # reading a victim's ring head/tail: one remote line, 20-50 ns
+    "wakeup_ns": 5000,  # futexwakeup until the woken M runs, 2-10 us
+    "newm_ns": 30000,  # creating an OS thread, 20-50 us
+    "runnext_steal_pause_ns": 3000,  # runqgrab's usleep(3) before stealing a running P's runnext
+    "async_preempt_ns": 5000,  # SIGURG delivery to the preempted M, 1-10 us
+    "syscall_overhead_ns": 100,  # entering + leaving a syscall (BenchmarkSyscall 31-97 ns)
+    "netpoll_ns": 1000,  # a non-blocking epoll_wait
+    "thread_switch_ns": 7900,  # an OS thread switch per hop (golang/go#18023)
+    "os_timeslice_ns": 3_000_000,  # OS quantum when Ms outnumber cores (CFS-like)
+    "migration_local_ns_per_kib": 15,  # refill a working set from the node's shared L3
+    "migration_remote_ns_per_kib": 60,  # the same from another node's memory
+    "working_set_kib": 32,  # a goroutine's working set when the workload does not say
+}
+assert tuple(DEFAULT_COSTS_NS) == kc.COST_KEYS
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Every time constant the kernel charges besides a goroutine's own work (ns)."""
+
+    values: tuple  # ((key, int ns), ...) in COST_KEYS order
+    profile: str = "custom"  # where the values came from: zero, default or a file path
+
+    @classmethod
+    def from_mapping(cls, mapping: dict, profile: str = "custom", base: dict | None = None):
+        vals = dict(DEFAULT_COSTS_NS if base is None else base)
+        for k, v in mapping.items():
+            if k not in DEFAULT_COSTS_NS:
+                raise SpecError("costs", f"keys among {sorted(DEFAULT_COSTS_NS)}", k)
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+                raise SpecError(f"costs.{k}", "a finite number of ns >= 0", v)
+            if v < 0:
+                raise SpecError(f"costs.{k}", "a number of ns >= 0", v)
+            vals[k] = int(round(v))
+        return cls(tuple((k, vals[k]) for k in kc.COST_KEYS), profile)
+
+    @classmethod
+    def resolve(cls, costs) -> Costs:
+        """``"zero"``, ``"default"``, a JSON file path, a dict of overrides, or a Costs."""
+        if isinstance(costs, Costs):
+            return costs
+        if isinstance(costs, dict):
+            return cls.from_mapping(costs)
+        if costs == "zero":
+            return cls.from_mapping({k: 0 for k in DEFAULT_COSTS_NS}, "zero")
+        if costs == "default":
+            return cls.from_mapping({}, "default")
+        if isinstance(costs, str | Path):
+            path = Path(costs)
+            if not path.is_file():
+                raise SpecError("costs", "zero, default, or an existing JSON file", str(costs))
+            try:
+                data = json.loads(path.read_text())
+            except json.JSONDecodeError as e:
+                raise SpecError("costs", f"a JSON object of cost keys ({e})", str(costs)) from e
+            if not isinstance(data, dict):
+                raise SpecError("costs", "a JSON object of cost keys", str(costs))
+            data = {k: v for k, v in data.items() if not k.startswith("_")}  # _comment etc.
+            return cls.from_mapping(data, str(path))
+        raise SpecError("costs", "zero, default, or a path to a JSON file", costs)
+
+    def as_dict(self) -> dict:
+        return dict(self.values)
+
+    def __getitem__(self, key: str) -> int:
+        return self.as_dict()[key]
+
+    def to_array(self) -> np.ndarray:
+        return np.array([v for _, v in self.values], dtype=np.int64)
+
+
+# --- service distributions -----------------------------------------------------------------------
+BIMODAL_P = 0.9  # Bimodal-1 of validation-oracles.md Table C: 90% short, 10% long
+
+
+def service_params(service: str, mean_ns: float, scv: float) -> tuple[float, float, float]:
+    """The kernel's (a, b, p) for a distribution given by mean and SCV (see rng.draw_service_ns)."""
+    if service == "lognormal":
+        sigma2 = math.log1p(scv)
+        return math.log(mean_ns) - sigma2 / 2.0, math.sqrt(sigma2), 0.0
+    if service == "bimodal":
+        var = scv * mean_ns**2
+        a = mean_ns - math.sqrt(var * (1 - BIMODAL_P) / BIMODAL_P)
+        b = mean_ns + math.sqrt(var * BIMODAL_P / (1 - BIMODAL_P))
+        return a, b, BIMODAL_P
+    if service == "pareto":
+        alpha = 1.0 + math.sqrt(1.0 + 1.0 / scv)
+        return mean_ns * (alpha - 1.0) / alpha, alpha, 0.0
+    return 0.0, 0.0, 0.0
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _is_num(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What arrives: an open-loop stream (or a burst) of goroutines and their service times."""
+
+    arrivals: str = "poisson"  # poisson | const (interval 1/rate) | burst (N goroutines at t=0)
+    arrival_path: str = "global"  # global (injectglist, no P) | spawn (newproc on P0)
+    load: float | None = None  # lambda * E[S] / min(GOMAXPROCS, cores); exclusive with the rate
+    arrival_rate_per_s: float | None = None  # lambda in goroutines per second
+    service: str = "exp"  # exp | const | lognormal | bimodal | pareto
+    service_mean_ns: float = 10_000.0  # E[S], ns of CPU work per goroutine
+    service_scv: float | None = None  # squared coefficient of variation (exp: 1, const: 0)
+    goroutines: int = 1_000_000  # arrivals simulated
+    goroutines_explicit: bool = False  # the user set `goroutines` (needed for load >= 1)
+    warmup_fraction: float = 0.1  # first share of arrivals (by index) run but not measured
+
+    def scv(self) -> float:
+        if self.service_scv is not None:
+            return float(self.service_scv)
+        return {"exp": 1.0, "const": 0.0}.get(self.service, 1.0)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One simulated configuration and its seed."""
+
+    policy: str = "go"  # go | global | central | partitioned
+    topology: Topology = field(default_factory=lambda: Topology(1, 4))  # NUMA nodes x cores
+    gomaxprocs: int | None = None  # Ps; None means all cores
+    workload: Workload = field(default_factory=Workload)  # arrivals and service
+    costs: Costs = field(default_factory=lambda: Costs.resolve("default"))  # ns per mechanism
+    seed: int = 0  # root of the SeedSequence; replications are its spawned children
+    replications: int = 1  # independent runs, each with its own child seed
+    max_live: int = 10_000_000  # cap on live goroutines (memory is O(live))
+    check_invariants: bool = False  # check every invariant after every event (slow)
+    snapshot_ms: float = 0.0  # schedtrace snapshot period in simulated ms (0: none)
+    batches: int = 64  # batches of measured goroutines (by arrival index) for batch means
+    rules_off: tuple = ()  # Go rules switched off for ablations (consts.RULE_NAMES)
+
+    @property
+    def procs(self) -> int:
+        return self.gomaxprocs if self.gomaxprocs is not None else self.topology.cores
+
+    def arrival_rate_per_ns(self) -> float:
+        w = self.workload
+        if w.arrival_rate_per_s is not None:
+            return w.arrival_rate_per_s / 1e9
+        return w.load * min(self.procs, self.topology.cores) / w.service_mean_ns
+
+    def nominal_load(self) -> float:
+        return (
+            self.arrival_rate_per_ns()
+            * self.workload.service_mean_ns
+            / min(self.procs, self.topology.cores)
+        )
+
+    def warmup_n(self) -> int:
+        return int(self.workload.goroutines * self.workload.warmup_fraction)
+
+    def rules_mask(self) -> int:
+        mask = kc.RULES_ALL
+        for name in self.rules_off:
+            mask &= ~kc.RULE_NAMES[name]
+        return mask
+
+    # --- validation -----------------------------------------------------------------------------
+    def validate(self) -> RunSpec:
+        """Raise SpecError naming the first bad parameter; return self when all is well."""
+        if self.policy not in kc.POLICIES:
+            raise SpecError("policy", f"one of {sorted(kc.POLICIES)}", self.policy)
+        if not isinstance(self.topology, Topology):
+            raise SpecError("topology", "a Topology or 'NODESxCORES'", self.topology)
+        cores = self.topology.cores
+        if self.gomaxprocs is not None and (
+            not _is_int(self.gomaxprocs) or not 1 <= self.gomaxprocs <= cores
+        ):
+            raise SpecError(
+                "gomaxprocs",
+                f"an integer in [1, {cores}] (the topology's cores; GOMAXPROCS above the core "
+                "count needs OS time-sharing, which this model does not have yet)",
+                self.gomaxprocs,
+            )
+        w = self.workload
+        if w.arrivals not in kc.ARRIVALS:
+            raise SpecError("arrivals", f"one of {sorted(kc.ARRIVALS)}", w.arrivals)
+        if w.arrival_path not in kc.PATHS:
+            raise SpecError("arrival_path", f"one of {sorted(kc.PATHS)}", w.arrival_path)
+        if w.service not in kc.DISTS:
+            raise SpecError("service", f"one of {sorted(kc.DISTS)}", w.service)
+        if not _is_num(w.service_mean_ns) or w.service_mean_ns <= 0:
+            raise SpecError("service_mean_ns", "a finite number > 0", w.service_mean_ns)
+        if w.service_mean_ns > 1e13:
+            raise SpecError("service_mean_ns", "at most 1e13 ns (about 3 hours)", w.service_mean_ns)
+        if w.service_scv is not None and (not _is_num(w.service_scv) or w.service_scv < 0):
+            raise SpecError("service_scv", "a finite number >= 0", w.service_scv)
+        scv = w.scv()
+        if w.service == "exp" and scv != 1.0:
+            raise SpecError("service_scv", "1 for exp (or omit it)", w.service_scv)
+        if w.service == "const" and scv != 0.0:
+            raise SpecError("service_scv", "0 for const (or omit it)", w.service_scv)
+        if w.service == "pareto" and not scv > 0:
+            raise SpecError("service_scv", "> 0 for pareto (its shape must be > 2)", scv)
+        if w.service == "lognormal" and not scv > 0:
+            raise SpecError("service_scv", "> 0 for lognormal", scv)
+        if w.service == "bimodal" and not 0 < scv < BIMODAL_P / (1 - BIMODAL_P):
+            raise SpecError(
+                "service_scv",
+                f"in (0, {BIMODAL_P / (1 - BIMODAL_P):g}) for bimodal with p={BIMODAL_P} "
+                "(larger needs a negative short value)",
+                scv,
+            )
+        if not _is_int(w.goroutines) or w.goroutines < 1:
+            raise SpecError("goroutines", "an integer >= 1", w.goroutines)
+        if not _is_num(w.warmup_fraction) or not 0 <= w.warmup_fraction < 1:
+            raise SpecError("warmup_fraction", "a number in [0, 1)", w.warmup_fraction)
+        if w.goroutines - int(w.goroutines * w.warmup_fraction) < 1:
+            raise SpecError(
+                "goroutines", "large enough that at least one is measured", w.goroutines
+            )
+        if w.arrivals == "burst":
+            if w.load is not None or w.arrival_rate_per_s is not None:
+                raise SpecError("load", "omitted with arrivals=burst (all arrive at t=0)", w.load)
+            if w.goroutines > self.max_live:
+                raise SpecError(
+                    "goroutines", f"at most max_live={self.max_live} for a burst", w.goroutines
+                )
+        else:
+            if (w.load is None) == (w.arrival_rate_per_s is None):
+                raise SpecError("load", "given, or arrival_rate_per_s given (exactly one)", w.load)
+            if w.load is not None and (not _is_num(w.load) or w.load <= 0):
+                raise SpecError("load", "a finite number > 0", w.load)
+            if w.arrival_rate_per_s is not None and (
+                not _is_num(w.arrival_rate_per_s) or w.arrival_rate_per_s <= 0
+            ):
+                raise SpecError("arrival_rate_per_s", "a finite number > 0", w.arrival_rate_per_s)
+            rho = self.nominal_load()
+            if rho >= 1 and not w.goroutines_explicit:
+                raise SpecError(
+                    "load",
+                    f"< 1 unless the run length is explicit (load {rho:.3g} is unstable: "
+                    "give goroutines= / --goroutines)",
+                    rho,
+                )
+            if 1.0 / self.arrival_rate_per_ns() < 1e-3:
+                raise SpecError(
+                    "arrival_rate_per_s", "at most 1e12 per second", w.arrival_rate_per_s
+                )
+        if not _is_int(self.seed) or self.seed < 0:
+            raise SpecError("seed", "an integer >= 0", self.seed)
+        if not _is_int(self.replications) or not 1 <= self.replications <= 10_000:
+            raise SpecError("replications", "an integer in [1, 10000]", self.replications)
+        if not _is_int(self.max_live) or not 1 <= self.max_live <= 100_000_000:
+            raise SpecError("max_live", "an integer in [1, 100000000]", self.max_live)
+        if not _is_num(self.snapshot_ms) or self.snapshot_ms < 0:
+            raise SpecError(
+                "snapshot_ms", "a number of ms >= 0 (0: no snapshots)", self.snapshot_ms
+            )
+        if self.snapshot_ms and self.snapshot_ms * 1e6 < 1:
+            raise SpecError("snapshot_ms", "0 or at least 1e-6 ms (1 ns)", self.snapshot_ms)
+        if not _is_int(self.batches) or not 1 <= self.batches <= 4096:
+            raise SpecError("batches", "an integer in [1, 4096]", self.batches)
+        for name in self.rules_off:
+            if name not in kc.RULE_NAMES:
+                raise SpecError("rules_off", f"names among {sorted(kc.RULE_NAMES)}", name)
+        return self
+
+    # --- identity -------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        w = self.workload
+        return {
+            "policy": self.policy,
+            "topology": str(self.topology),
+            "cores": self.topology.cores,
+            "gomaxprocs": self.procs,
+            "arrivals": w.arrivals,
+            "arrival_path": w.arrival_path,
+            "load": w.load,
+            "arrival_rate_per_s": w.arrival_rate_per_s,
+            "nominal_load": None if w.arrivals == "burst" else self.nominal_load(),
+            "service": w.service,
+            "service_mean_ns": float(w.service_mean_ns),
+            "service_scv": w.scv(),
+            "goroutines": w.goroutines,
+            "warmup_fraction": w.warmup_fraction,
+            "costs_profile": self.costs.profile,
+            "costs": self.costs.as_dict(),
+            "seed": self.seed,
+            "replications": self.replications,
+            "max_live": self.max_live,
+            "check_invariants": self.check_invariants,
+            "snapshot_ms": self.snapshot_ms,
+            "batches": self.batches,
+            "rules_off": sorted(self.rules_off),
+        }
+
+    def key(self) -> str:
+        """Stable hash of everything that determines the result (seed included)."""
+        d = self.to_dict()
+        d.pop("costs_profile")  # the values matter, not what the profile was called
+        d.pop("check_invariants")  # checking changes no result
+        blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def replace(self, **changes) -> RunSpec:
+        return dataclasses.replace(self, **changes)
+
+
+def make_spec(
+    policy: str = "go",
+    topology="1x4",
+    gomaxprocs: int | None = None,
+    load: float | None = None,
+    arrival_rate_per_s: float | None = None,
+    arrivals: str = "poisson",
+    arrival_path: str = "global",
+    service: str = "exp",
+    service_mean_ns: float = 10_000.0,
+    service_scv: float | None = None,
+    goroutines: int | None = None,
+    warmup_fraction: float = 0.1,
+    replications: int = 1,
+    costs="default",
+    seed: int = 0,
+    max_live: int = 10_000_000,
+    check_invariants: bool = False,
+    snapshot_ms: float = 0.0,
+    batches: int = 64,
+    rules_off=(),
+) -> RunSpec:
+    """Build and validate a RunSpec from plain arguments (the API's and the CLI's one path)."""
+    topo = Topology.parse(topology)
+    wl = Workload(
+        arrivals=arrivals,
+        arrival_path=arrival_path,
+        load=load,
+        arrival_rate_per_s=arrival_rate_per_s,
+        service=service,
+        service_mean_ns=service_mean_ns,
+        service_scv=service_scv,
+        goroutines=1_000_000 if goroutines is None else goroutines,
+        goroutines_explicit=goroutines is not None,
+        warmup_fraction=warmup_fraction,
+    )
+    spec = RunSpec(
+        policy=policy,
+        topology=topo,
+        gomaxprocs=gomaxprocs,
+        workload=wl,
+        costs=Costs.resolve(costs),
+        seed=seed,
+        replications=replications,
+        max_live=max_live,
+        check_invariants=bool(check_invariants),
+        snapshot_ms=snapshot_ms,
+        batches=batches,
+        rules_off=tuple(rules_off),
+    )
+    return spec.validate()
