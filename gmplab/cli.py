@@ -1,4 +1,4 @@
-"""The ``gmplab`` command: ``simulate`` and ``schedtrace`` (more subcommands land with their issues).
+"""The ``gmplab`` command: ``simulate`` and ``schedtrace`` (more land with their issues).
 
 Bad input exits with status 2 and one line naming the parameter and what is allowed.
 """
@@ -79,8 +79,12 @@ def _add_simulate(sub):
     p.add_argument("--max-live", type=_number("--max-live", int), default=10_000_000)
     p.add_argument("--check-invariants", action="store_true")
     p.add_argument("--snapshot-ms", type=_number("--snapshot-ms"), default=0.0)
-    p.add_argument("--schedtrace-ms", type=_number("--schedtrace-ms"), default=None,
-                   help="print GODEBUG=schedtrace-style lines every MS simulated ms")
+    p.add_argument(
+        "--schedtrace-ms",
+        type=_number("--schedtrace-ms"),
+        default=None,
+        help="print GODEBUG=schedtrace-style lines every MS simulated ms",
+    )
     p.add_argument("--batches", type=_number("--batches", int), default=64)
     p.add_argument("--rules-off", default="", help="comma-separated Go rules to disable")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -152,9 +152,19 @@ def ticks_until_global_runs(rules, limit=400):
     runq.globrunqput(sched, a["gt"], 99)
     for tick in range(1, limit):
         out, g, inherit, _ = loop.find_runnable(
-            sched, a["gt"], pst, a["runq"], a["pidle"], a["counters"], a["costs"],
+            sched,
+            a["gt"],
+            pst,
+            a["runq"],
+            a["pidle"],
+            a["counters"],
+            a["costs"],
             np.where(np.arange(kc.N_IPARAMS) == kc.I_RULES, rules, a["iparams"]),
-            a["rng"], a["coprimes"], 0, 0, False,
+            a["rng"],
+            a["coprimes"],
+            0,
+            0,
+            False,
         )
         assert out == loop.FOUND
         if g == 99:
@@ -176,9 +186,17 @@ def test_global_queue_starved_without_the_61_check():
 # --- sysmon preemption --------------------------------------------------------------------------
 def hog_run(rules_off=()):
     return gmplab.simulate(
-        policy="go", topology="1x1", arrivals="burst", goroutines=2, warmup_fraction=0.0,
-        service="const", service_mean_ns=100_000_000, costs="default", seed=1,
-        check_invariants=True, rules_off=rules_off,
+        policy="go",
+        topology="1x1",
+        arrivals="burst",
+        goroutines=2,
+        warmup_fraction=0.0,
+        service="const",
+        service_mean_ns=100_000_000,
+        costs="default",
+        seed=1,
+        check_invariants=True,
+        rules_off=rules_off,
     ).summary
 
 
@@ -203,9 +221,19 @@ def test_no_preemption_when_sysmon_rule_off():
 def runnext_chain(rules_off=()):
     """GOMAXPROCS=1, a listener spawning faster than service: every pick is runnext."""
     return gmplab.simulate(
-        policy="go", topology="1x1", arrivals="const", arrival_path="spawn",
-        arrival_rate_per_s=1e6, service="const", service_mean_ns=1500, goroutines=40_000,
-        warmup_fraction=0.0, costs="zero", seed=2, check_invariants=True, rules_off=rules_off,
+        policy="go",
+        topology="1x1",
+        arrivals="const",
+        arrival_path="spawn",
+        arrival_rate_per_s=1e6,
+        service="const",
+        service_mean_ns=1500,
+        goroutines=40_000,
+        warmup_fraction=0.0,
+        costs="zero",
+        seed=2,
+        check_invariants=True,
+        rules_off=rules_off,
     ).summary
 
 
@@ -224,15 +252,29 @@ def test_runnext_chain_not_cut_when_runnext_does_not_inherit():
 
 
 def test_steals_and_runnext_under_zero_costs():
-    base = dict(policy="go", topology="1x16", load=0.9, goroutines=30_000, costs="zero",
-                seed=3, check_invariants=True)
+    base = dict(
+        policy="go",
+        topology="1x16",
+        load=0.9,
+        goroutines=30_000,
+        costs="zero",
+        seed=3,
+        check_invariants=True,
+    )
     assert gmplab.simulate(**base).summary["steals"] > 0
     assert gmplab.simulate(**base, arrival_path="spawn").summary["runnext_hits"] > 0
 
 
 def test_spinning_rule_off_changes_outcome():
-    base = dict(policy="go", topology="1x8", load=0.7, goroutines=20_000, costs="default",
-                arrival_path="spawn", seed=4)
+    base = dict(
+        policy="go",
+        topology="1x8",
+        load=0.7,
+        goroutines=20_000,
+        costs="default",
+        arrival_path="spawn",
+        seed=4,
+    )
     on = gmplab.simulate(**base, check_invariants=True).summary
     off = gmplab.simulate(**base, rules_off=("spinning",)).summary
     assert on["spinning_becomes"] > 0 and off["spinning_becomes"] == 0

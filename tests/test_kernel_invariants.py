@@ -20,8 +20,15 @@ POLICIES = ["go", "global", "central", "partitioned"]
 
 
 def small(policy="go", **kw):
-    args = dict(policy=policy, topology="2x4", load=0.8, goroutines=5_000, costs="default",
-                seed=11, check_invariants=True)
+    args = dict(
+        policy=policy,
+        topology="2x4",
+        load=0.8,
+        goroutines=5_000,
+        costs="default",
+        seed=11,
+        check_invariants=True,
+    )
     args.update(kw)
     return gmplab.simulate(**args)
 
@@ -86,9 +93,17 @@ def test_check_invariants_detects_violations():
 
 
 def test_snapshot_identities_and_schedticks():
-    r = gmplab.simulate(policy="go", topology="1x8", load=0.9, goroutines=40_000,
-                        costs="default", arrival_path="spawn", seed=5, snapshot_ms=0.05,
-                        check_invariants=True)
+    r = gmplab.simulate(
+        policy="go",
+        topology="1x8",
+        load=0.9,
+        goroutines=40_000,
+        costs="default",
+        arrival_path="spawn",
+        seed=5,
+        snapshot_ms=0.05,
+        check_invariants=True,
+    )
     snaps = r.snapshots()
     procs = r.snapshot_procs()
     assert snaps.height > 50
@@ -111,8 +126,10 @@ def test_snapshot_identities_and_schedticks():
     executions = c["goroutines_completed"] + c["preemptions"]
     assert r.replications[0].final_schedticks.sum() == executions - c["runnext_hits"]
     # schedticks never decrease, per P
-    ticks = procs.sort(["p", "snapshot"]).group_by("p").agg(
-        ok=(pl.col("schedtick").diff().fill_null(0) >= 0).all()
+    ticks = (
+        procs.sort(["p", "snapshot"])
+        .group_by("p")
+        .agg(ok=(pl.col("schedtick").diff().fill_null(0) >= 0).all())
     )
     assert ticks["ok"].all()
 
@@ -127,13 +144,30 @@ def test_hand_computed_gomaxprocs_2_trace():
     becomeSpinning cleared needspinning); the 2 ms snapshot comes before P0's execute(G2).
     t=3ms: P0 has executed G2 (schedtick 2). t=4ms: P0 finishes: the run ends.
     """
-    r = gmplab.simulate(policy="go", topology="1x2", arrivals="burst", goroutines=3,
-                        warmup_fraction=0.0, service="const", service_mean_ns=2_000_000,
-                        costs="zero", seed=0, snapshot_ms=1.0, check_invariants=True)
+    r = gmplab.simulate(
+        policy="go",
+        topology="1x2",
+        arrivals="burst",
+        goroutines=3,
+        warmup_fraction=0.0,
+        service="const",
+        service_mean_ns=2_000_000,
+        costs="zero",
+        seed=0,
+        snapshot_ms=1.0,
+        check_invariants=True,
+    )
     snaps = r.snapshots()
     procs = r.snapshot_procs()
-    cols = ["time_ns", "idleprocs", "threads", "spinningthreads", "needspinning",
-            "idlethreads", "runqueue"]
+    cols = [
+        "time_ns",
+        "idleprocs",
+        "threads",
+        "spinningthreads",
+        "needspinning",
+        "idlethreads",
+        "runqueue",
+    ]
     got = [tuple(row) for row in snaps.select(cols).iter_rows()]
     assert got == [
         (0, 2, 2, 0, 0, 1, 0),
@@ -141,8 +175,10 @@ def test_hand_computed_gomaxprocs_2_trace():
         (2_000_000, 1, 3, 0, 0, 1, 0),
         (3_000_000, 1, 3, 0, 0, 1, 0),
     ]
-    ticks = procs.sort(["snapshot", "p"]).group_by("snapshot", maintain_order=True).agg(
-        pl.col("schedtick"), pl.col("runq_len"), pl.col("status")
+    ticks = (
+        procs.sort(["snapshot", "p"])
+        .group_by("snapshot", maintain_order=True)
+        .agg(pl.col("schedtick"), pl.col("runq_len"), pl.col("status"))
     )
     assert ticks["schedtick"].to_list() == [[0, 0], [1, 1], [1, 1], [2, 1]]
     assert ticks["runq_len"].to_list() == [[0, 0]] * 4
@@ -153,8 +189,15 @@ def test_hand_computed_gomaxprocs_2_trace():
 
 
 def test_snapshot_capacity_counts_drops():
-    r = gmplab.simulate(policy="go", topology="1x2", load=0.5, goroutines=2_000, costs="zero",
-                        seed=1, snapshot_ms=1e-5)
+    r = gmplab.simulate(
+        policy="go",
+        topology="1x2",
+        load=0.5,
+        goroutines=2_000,
+        costs="zero",
+        seed=1,
+        snapshot_ms=1e-5,
+    )
     s = r.summary
     assert s["snapshots"] > 0
     assert s["snapshots"] + s["snapshots_dropped"] >= 1
@@ -171,8 +214,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 @pytest.mark.slow
 def test_memory_is_o_live_not_o_goroutines():
     def peak(n):
-        out = subprocess.run([sys.executable, "-c", _RSS_SCRIPT, str(n)], capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", _RSS_SCRIPT, str(n)], capture_output=True, text=True, check=True
+        )
         return int(out.stdout.strip().splitlines()[-1])
 
     small_kib, big_kib = peak(1_000_000), peak(10_000_000)
