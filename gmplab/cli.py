@@ -183,6 +183,11 @@ def cmd_schedtrace(args) -> int:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "schedtrace":  # its own parser, --help included
+        from .schedtrace import cli_main
+
+        return int(cli_main(argv[1:]) or 0)
     parser = _Parser(prog="gmplab", description="A research lab for goroutine schedulers.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_simulate(sub)

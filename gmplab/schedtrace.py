@@ -1083,3 +1083,94 @@ def cli_main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(cli_main())
+
+
+# ---------------------------------------------------------------------------------------------
+# The writer: the one place schedtrace text is produced (from the simulator's snapshots)
+# ---------------------------------------------------------------------------------------------
+SYSMON_M_ID = 1  # the kernel's M1 is sysmon (M0 is the main thread), as in a real Go process
+
+
+def _bracket(values, fmt: str) -> str:
+    inner = " ".join(str(int(v)) for v in values)
+    return f"[ {inner} ]" if fmt == "1.25" else f"[{inner}]"
+
+
+def render_snapshots(
+    snap,
+    snap_p,
+    snap_midle,
+    gomaxprocs: int,
+    fmt: str = "1.25",
+    detail: bool = False,
+) -> list[str]:
+    """Render kernel snapshot arrays as ``GODEBUG=schedtrace`` lines (``scheddetail=1`` blocks
+    with ``detail``). ``fmt`` is ``"1.25"`` (Go 1.25+: ``[ 3 2 ]`` and ``schedticks=``) or
+    ``"1.21"`` (Go 1.21-1.24: ``[3 2]``, no schedticks).
+
+    Arrays are those of ``Result.replications[i]`` (``snap``, ``snap_p``, ``snap_midle``). The
+    time is whole ms since the first snapshot, as Go prints it. In detail blocks, G lines cover
+    the running goroutines only (the kernel keeps no list of every G), whose ids are arrival
+    indexes.
+    """
+    from ._kernel import consts as kc
+
+    if fmt not in ("1.25", "1.21"):
+        raise ValueError(f"fmt: must be '1.25' or '1.21' (got {fmt!r})")
+    lines: list[str] = []
+    for k in range(snap.shape[0]):
+        s = snap[k]
+        ms = int(s[kc.SN_TIME]) // 1_000_000
+        head = (
+            f"SCHED {ms}ms: gomaxprocs={gomaxprocs} idleprocs={int(s[kc.SN_IDLEPROCS])} "
+            f"threads={int(s[kc.SN_THREADS])} spinningthreads={int(s[kc.SN_SPINNING])} "
+            f"needspinning={int(s[kc.SN_NEEDSPINNING])} "
+            f"idlethreads={int(s[kc.SN_IDLETHREADS])} runqueue={int(s[kc.SN_RUNQUEUE])}"
+        )
+        ps = snap_p[k]
+        if not detail:
+            line = f"{head} {_bracket(ps[:, kc.SP_RUNQ_LEN], fmt)}"
+            if fmt == "1.25":
+                line += f" schedticks={_bracket(ps[:, kc.SP_SCHEDTICK], fmt)}"
+            lines.append(line)
+            continue
+        lines.append(f"{head} gcwaiting=false nmidlelocked=0 stopwait=0 sysmonwait=false")
+        m_lines: dict[int, str] = {}
+        g_lines: list[str] = []
+        for p in range(ps.shape[0]):
+            m = int(ps[p, kc.SP_M])
+            curg = int(ps[p, kc.SP_CURG])
+            lines.append(
+                f"  P{p}: status={int(ps[p, kc.SP_STATUS])} schedtick={int(ps[p, kc.SP_SCHEDTICK])}"
+                f" syscalltick=0 m={m if m >= 0 else 'nil'} runqsize={int(ps[p, kc.SP_RUNQ_LEN])}"
+                " gfreecnt=0 timerslen=0"
+            )
+            if m >= 0:
+                spinning = "true" if ps[p, kc.SP_SPINNING] else "false"
+                m_lines[m] = (
+                    f"  M{m}: p={p} curg={curg if curg >= 0 else 'nil'} mallocing=0 throwing=0 "
+                    f"preemptoff= locks=0 dying=0 spinning={spinning} blocked=false lockedg=nil"
+                )
+            if curg >= 0:
+                g_lines.append(f"  G{curg}: status=2() m={m} lockedm=nil")
+        for m in snap_midle[k]:
+            if m >= 0:
+                m_lines[int(m)] = (
+                    f"  M{int(m)}: p=nil curg=nil mallocing=0 throwing=0 preemptoff= locks=0 "
+                    "dying=0 spinning=false blocked=true lockedg=nil"
+                )
+        m_lines[SYSMON_M_ID] = (
+            f"  M{SYSMON_M_ID}: p=nil curg=nil mallocing=0 throwing=0 preemptoff= locks=1 "
+            "dying=0 spinning=false blocked=false lockedg=nil"
+        )
+        lines.extend(m_lines[m] for m in sorted(m_lines, reverse=True))
+        lines.extend(g_lines)
+    return lines
+
+
+def render_result(result, replication: int = 0, fmt: str = "1.25", detail: bool = False):
+    """schedtrace lines of one replication of a simulated ``Result``."""
+    rep = result.replications[replication]
+    return render_snapshots(
+        rep.snap, rep.snap_p, rep.snap_midle, result.spec.procs, fmt=fmt, detail=detail
+    )
