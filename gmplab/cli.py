@@ -86,6 +86,12 @@ def _add_simulate(sub):
         help="print GODEBUG=schedtrace-style lines every MS simulated ms",
     )
     p.add_argument("--batches", type=_number("--batches", int), default=64)
+    p.add_argument(
+        "--trace-events",
+        type=_number("--trace-events", int),
+        default=0,
+        help="record the first K kernel events and print them (time, event, P, M, G)",
+    )
     p.add_argument("--rules-off", default="", help="comma-separated Go rules to disable")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_simulate)
@@ -122,6 +128,7 @@ def cmd_simulate(args) -> int:
             snapshot_ms=snapshot_ms,
             batches=args.batches,
             rules_off=tuple(x for x in args.rules_off.split(",") if x),
+            trace_events=args.trace_events,
         )
         result = simulate(spec)
     except SpecError as e:
@@ -137,10 +144,17 @@ def cmd_simulate(args) -> int:
             print(line)
     d = result.to_json_dict()
     d["total_s"] = time.perf_counter() - t0
+    if args.trace_events:
+        d["events"] = result.events().drop("replication").to_dicts()
     if args.json:
         print(json.dumps({k: (None if _bad(v) else v) for k, v in d.items()}))
         return 0
     _print_table(d, spec.replications)
+    if args.trace_events:
+        import polars as pl
+
+        with pl.Config(tbl_rows=args.trace_events, tbl_hide_dataframe_shape=True):
+            print(result.events().drop("replication"))
     return 0
 
 

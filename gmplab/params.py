@@ -167,6 +167,7 @@ class RunSpec:
     snapshot_ms: float = 0.0  # schedtrace snapshot period in simulated ms (0: none)
     batches: int = 64  # batches of measured goroutines (by arrival index) for batch means
     rules_off: tuple = ()  # Go rules switched off for ablations (consts.RULE_NAMES)
+    trace_events: int = 0  # record the first K kernel events (Result.events()); 0: none
 
     @property
     def procs(self) -> int:
@@ -290,6 +291,8 @@ class RunSpec:
             raise SpecError("snapshot_ms", "0 or at least 1e-6 ms (1 ns)", self.snapshot_ms)
         if not _is_int(self.batches) or not 1 <= self.batches <= 4096:
             raise SpecError("batches", "an integer in [1, 4096]", self.batches)
+        if not _is_int(self.trace_events) or not 0 <= self.trace_events <= 10_000_000:
+            raise SpecError("trace_events", "an integer in [0, 10000000]", self.trace_events)
         for name in self.rules_off:
             if name not in kc.RULE_NAMES:
                 raise SpecError("rules_off", f"names among {sorted(kc.RULE_NAMES)}", name)
@@ -322,6 +325,7 @@ class RunSpec:
             "snapshot_ms": self.snapshot_ms,
             "batches": self.batches,
             "rules_off": sorted(self.rules_off),
+            "trace_events": self.trace_events,
         }
 
     def key(self) -> str:
@@ -329,6 +333,7 @@ class RunSpec:
         d = self.to_dict()
         d.pop("costs_profile")  # the values matter, not what the profile was called
         d.pop("check_invariants")  # checking changes no result
+        d.pop("trace_events")  # nor does tracing
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -357,6 +362,7 @@ def make_spec(
     snapshot_ms: float = 0.0,
     batches: int = 64,
     rules_off=(),
+    trace_events: int = 0,
 ) -> RunSpec:
     """Build and validate a RunSpec from plain arguments (the API's and the CLI's one path)."""
     topo = Topology.parse(topology)
@@ -385,5 +391,6 @@ def make_spec(
         snapshot_ms=snapshot_ms,
         batches=batches,
         rules_off=tuple(rules_off),
+        trace_events=trace_events,
     )
     return spec.validate()

@@ -42,6 +42,7 @@ class Replication:
     snap_p: np.ndarray
     snap_midle: np.ndarray
     final_schedticks: np.ndarray  # each P's schedtick when the run ended
+    trace: np.ndarray  # the first K kernel events (trace_events), K x N_TRACE
     summary: dict = field(default_factory=dict)
 
     @classmethod
@@ -65,6 +66,7 @@ class Replication:
             snap_p=arrays["snap_p"][:nsnap],
             snap_midle=arrays["snap_midle"][:nsnap],
             final_schedticks=arrays["pst"][:, kc.PF_SCHEDTICK].copy(),
+            trace=arrays["trace"][: int(arrays["sched"][kc.S_NTRACE])],
         )
         rep.summary = rep._summarize(spec)
         return rep
@@ -274,6 +276,16 @@ class Result:
             }
             for i, name in enumerate(kc.SNAP_P_COLUMNS):
                 d[name] = r.snap_p[:, :, i].reshape(-1)
+            frames.append(pl.DataFrame(d))
+        return pl.concat(frames)
+
+    def events(self) -> pl.DataFrame:
+        """The recorded kernel events (``trace_events`` > 0), in order, one row each."""
+        frames = []
+        for r in self.replications:
+            d = {name: r.trace[:, i] for i, name in enumerate(kc.TRACE_COLUMNS)}
+            d["event"] = [kc.TRACE_EVENT_NAMES[int(e)] for e in r.trace[:, kc.TR_EVENT]]
+            d["replication"] = np.full(r.trace.shape[0], r.replication, dtype=np.int64)
             frames.append(pl.DataFrame(d))
         return pl.concat(frames)
 

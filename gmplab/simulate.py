@@ -139,6 +139,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
         snap_p=np.zeros((nsnap, np_, kc.N_SNAP_P), dtype=np.int64),
         snap_midle=np.full((nsnap, np_ + 2), -1, dtype=np.int64),
         done_bitmap=np.zeros(min(w.goroutines, BITMAP_MAX), dtype=np.uint8),
+        trace=np.zeros((spec.trace_events, kc.N_TRACE), dtype=np.int64),
         hp_actor=np.arange(n_actors, dtype=np.int64),
         hp_pos=np.arange(n_actors, dtype=np.int64),
         act_time=np.full(n_actors, kc.INF_NS, dtype=np.int64),
@@ -149,7 +150,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
 _ARG_ORDER = (
     "iparams fparams costs coprimes rng sched pst runq gt pidle midle counters h_sojourn "
     "h_schedlat h_schedule batch_count batch_sum batch_hist snap snap_p snap_midle done_bitmap "
-    "hp_actor hp_pos act_time act_seq"
+    "trace hp_actor hp_pos act_time act_seq"
 ).split()
 
 _compiled = False

@@ -222,3 +222,43 @@ def test_memory_is_o_live_not_o_goroutines():
     small_kib, big_kib = peak(1_000_000), peak(10_000_000)
     assert big_kib <= 1.10 * small_kib, (small_kib, big_kib)
     assert resource.RUSAGE_SELF is not None
+
+
+def test_event_trace_of_the_hand_computed_run():
+    kw = dict(
+        policy="go",
+        topology="1x2",
+        arrivals="burst",
+        goroutines=3,
+        warmup_fraction=0.0,
+        service="const",
+        service_mean_ns=2_000_000,
+        costs="zero",
+        seed=0,
+        check_invariants=True,
+    )
+    traced = gmplab.simulate(**kw, trace_events=100)
+    ev = traced.events()
+    got = [tuple(r) for r in ev.select("time_ns", "event", "p", "m", "g").iter_rows()]
+    ms = 1_000_000
+    assert got == [
+        (0, "arrive", -1, -1, 0),
+        (0, "wake", 0, 0, -1),
+        (0, "arrive", -1, -1, 1),
+        (0, "exec", 0, 0, 0),
+        (0, "wake", 1, 2, -1),
+        (0, "arrive", -1, -1, 2),
+        (0, "exec", 1, 2, 1),
+        (2 * ms, "done", 0, 0, 0),
+        (2 * ms, "done", 1, 2, 1),
+        (2 * ms, "park", 1, 2, -1),
+        (2 * ms, "exec", 0, 0, 2),
+        (4 * ms, "done", 0, 0, 2),
+        (4 * ms, "park", 0, 0, -1),
+    ]
+    # tracing changes no result
+    plain = gmplab.simulate(**kw)
+    a, b = json.loads(traced.to_json()), json.loads(plain.to_json())
+    for d in (a, b):
+        d.pop("wall_s"), d.pop("total_s"), d["spec"].pop("trace_events")
+    assert a == b

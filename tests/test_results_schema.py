@@ -58,6 +58,7 @@ def test_summary_and_json_are_documented(result):
         ("batches", lambda r: set(r.batches().columns)),
         ("snapshots", lambda r: set(r.snapshots().columns)),
         ("snapshot_procs", lambda r: set(r.snapshot_procs().columns)),
+        ("events", lambda r: set(r.events().columns)),
     ],
 )
 def test_tables_match_schema(result, section, cols):

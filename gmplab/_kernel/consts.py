@@ -181,7 +181,7 @@ N_FPARAMS = 5
     S_NSNAP,
     S_INV_CODE,
     S_NOW,
-    S_RUNNABLE,
+    S_NTRACE,
 ) = range(28)
 N_SCHED = 28
 
@@ -359,6 +359,19 @@ SNAP_P_COLUMNS = ("runq_len", "runnext", "schedtick", "status", "m", "curg", "sp
     len(SNAP_P_COLUMNS)
 )
 N_SNAP_P = len(SNAP_P_COLUMNS)
+
+# --- the event trace (--trace-events K: the first K events of a run) ------------------------------
+TRACE_COLUMNS = ("time_ns", "event", "p", "m", "g", "arg")
+(TR_TIME, TR_EVENT, TR_P, TR_M, TR_G, TR_ARG) = range(len(TRACE_COLUMNS))
+N_TRACE = len(TRACE_COLUMNS)
+EV_ARRIVE = 0  # a goroutine arrives (g: arrival index; p: the P it was given, or -1)
+EV_WAKE = 1  # an M starts on the P after startm (arg: 1 if spinning)
+EV_EXEC = 2  # execute(): g starts running on p (arg: 1 if it inherited the time slice)
+EV_DONE = 3  # g finished on p
+EV_PREEMPT = 4  # g was preempted on p (to the global queue)
+EV_PARK = 5  # p went idle and its M parked
+EV_PAUSE = 6  # p's spinning M pauses before stealing a runnext (arg: the victim P)
+TRACE_EVENT_NAMES = ("arrive", "wake", "exec", "done", "preempt", "park", "steal_pause")
 
 # --- kernel status codes -------------------------------------------------------------------------
 ST_OK = 0

@@ -37,6 +37,13 @@ from .consts import (
     C_STEAL_PROBE,
     C_SWITCH,
     C_WAKEUP,
+    EV_ARRIVE,
+    EV_DONE,
+    EV_EXEC,
+    EV_PARK,
+    EV_PAUSE,
+    EV_PREEMPT,
+    EV_WAKE,
     F_INTERARRIVAL_NS,
     F_SERVICE_A,
     F_SERVICE_B,
@@ -166,6 +173,7 @@ from .consts import (
     S_NOW,
     S_NPIDLE,
     S_NSNAP,
+    S_NTRACE,
     S_RUNNING,
     S_RUNQ_SIZE,
     S_SEQ,
@@ -201,6 +209,12 @@ from .consts import (
     SYSMON_IDLE_ROUNDS_BEFORE_BACKOFF,
     SYSMON_MAX_DELAY_US,
     SYSMON_MIN_DELAY_US,
+    TR_ARG,
+    TR_EVENT,
+    TR_G,
+    TR_M,
+    TR_P,
+    TR_TIME,
 )
 from .hist import go_index, hdr_index
 from .rng import below, cheaprand32, draw_service_ns, uniform_open
@@ -666,6 +680,20 @@ def _record_completion(
 
 
 @njit(cache=True)
+def _trace(trace, sched, t, kind, p, m, g, arg):
+    """Record one event while the trace has room (a no-op once it is full or absent)."""
+    k = sched[S_NTRACE]
+    if k < trace.shape[0]:
+        trace[k, TR_TIME] = t
+        trace[k, TR_EVENT] = kind
+        trace[k, TR_P] = p
+        trace[k, TR_M] = m
+        trace[k, TR_G] = g
+        trace[k, TR_ARG] = arg
+        sched[S_NTRACE] = k + 1
+
+
+@njit(cache=True)
 def _free_g(sched, gt, g):
     gt[g, GF_LINK] = sched[S_GFREE]
     sched[S_GFREE] = g
@@ -696,6 +724,7 @@ def run_kernel(
     snap_p,
     snap_midle,
     done_bitmap,
+    trace,
     hp_actor,
     hp_pos,
     act_time,
@@ -804,6 +833,7 @@ def run_kernel(
                 sched[S_WINDOW_START] = intended
             if seq == n_goroutines - 1 and arrivals != ARR_BURST:
                 sched[S_WINDOW_END] = intended
+            _trace(trace, sched, now, EV_ARRIVE, -1, -1, seq, 0)
 
             if policy == POLICY_CENTRAL:
                 pp = pidleget(sched, pidle)
@@ -1027,6 +1057,7 @@ def run_kernel(
                 pst[p, PF_SCHED_START] = now
                 if pst[p, PF_PREEMPT] == 1 and gt[g, GF_REMAINING] > 0:
                     # gopreempt_m -> goschedImpl: onto the global queue's tail, wakep
+                    _trace(trace, sched, now, EV_PREEMPT, p, pst[p, PF_M], gt[g, GF_SEQ], 0)
                     pst[p, PF_PREEMPT] = 0
                     counters[K_PREEMPTIONS] += 1
                     sl = now - pst[p, PF_SLICE_START]
@@ -1069,6 +1100,7 @@ def run_kernel(
                     )
                     if c2 != 0:
                         code = c2
+                    _trace(trace, sched, now, EV_DONE, p, pst[p, PF_M], gt[g, GF_SEQ], 0)
                     _free_g(sched, gt, g)
                     t_sched = now
                 enter_schedule = True
@@ -1126,12 +1158,16 @@ def run_kernel(
                 gt[g, GF_LAST_CORE] = core
                 pst[p, PF_PHASE] = PH_RUN
                 pst[p, PF_RUN_START] = now
+                _trace(
+                    trace, sched, now, EV_EXEC, p, pst[p, PF_M], gt[g, GF_SEQ], pst[p, PF_INHERIT]
+                )
                 pst[p, PF_PREEMPT] = 0
                 sched[S_RUNNING] += 1
                 heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, now + gt[g, GF_REMAINING])
             elif ph == PH_WAKE:
                 sched[S_WAKES] -= 1
                 account(pst, sched, p, now, PF_T_WAKE)
+                _trace(trace, sched, now, EV_WAKE, p, pst[p, PF_M], -1, pst[p, PF_SPINNING])
                 pst[p, PF_SCHED_START] = now
                 t_sched = now
                 enter_schedule = True
@@ -1202,6 +1238,9 @@ def run_kernel(
                     sw = 0 if policy == POLICY_CENTRAL else costs[C_SWITCH]
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, c + sw)
                 elif out == PAUSE:
+                    _trace(
+                        trace, sched, now, EV_PAUSE, p, pst[p, PF_M], -1, pst[p, PF_STEAL_VICTIM]
+                    )
                     pst[p, PF_PHASE] = PH_PAUSE
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, c)
                 elif out == PARK:
@@ -1213,6 +1252,7 @@ def run_kernel(
                         h_schedule[hdr_index(sd)] += 1
                         counters[K_SCHEDULE_SUM] += sd
                         counters[K_SCHEDULE_COUNT] += 1
+                    _trace(trace, sched, c, EV_PARK, p, pst[p, PF_M], -1, 0)
                     stopm(sched, pst, midle, p)
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
                 else:
