@@ -103,6 +103,8 @@ class Costs:
 
 
 # --- service distributions -----------------------------------------------------------------------
+# runtime versions whose scheduler rules the kernel distinguishes (docs/model.md, "Versions")
+GO_VERSIONS = ("1.21", "1.22", "1.23", "1.24", "1.25", "1.26", "1.27")
 BIMODAL_P = 0.9  # Bimodal-1 of validation-oracles.md Table C: 90% short, 10% long
 
 
@@ -122,12 +124,78 @@ def service_params(service: str, mean_ns: float, scv: float) -> tuple[float, flo
     return 0.0, 0.0, 0.0
 
 
+@dataclass(frozen=True)
+class Phase:
+    """One step of a goroutine's life: run on a P, or block in a syscall.
+
+    ``cpu`` runs for the drawn duration; ``syscall`` enters a syscall with the P still wired to
+    the M (sysmon may retake the P); ``syscall_block`` is ``entersyscallblock`` (the P is handed
+    off at once). Durations are drawn from ``service`` with ``mean_ns`` and ``scv``.
+    """
+
+    kind: str = "cpu"  # cpu | syscall | syscall_block
+    service: str = "exp"  # distribution of the duration: exp | const | lognormal | ...
+    mean_ns: float = 10_000.0  # mean duration, ns
+    scv: float | None = None  # squared coefficient of variation (exp: 1, const: 0)
+
+    def scv_value(self) -> float:
+        if self.scv is not None:
+            return float(self.scv)
+        return {"exp": 1.0, "const": 0.0}.get(self.service, 1.0)
+
+    @classmethod
+    def parse(cls, text: str) -> Phase:
+        """``KIND:DIST:MEAN_NS[:SCV]``, e.g. ``syscall:const:2000000``."""
+        parts = text.strip().split(":")
+        if len(parts) not in (3, 4):
+            raise SpecError("program", "phases KIND:DIST:MEAN_NS[:SCV] separated by commas", text)
+        try:
+            mean = float(parts[2])
+            scv = float(parts[3]) if len(parts) == 4 else None
+        except ValueError:
+            raise SpecError("program", "numbers for MEAN_NS and SCV", text) from None
+        return cls(parts[0], parts[1], mean, scv)
+
+
+# a goroutine runs before its first blocking phase and after each one: where a program does
+# not say how long, the kernel inserts this minimal CPU step (1 ns, no random draw)
+_MIN_CPU = Phase("cpu", "const", 1.0, None)
+
+
 def _is_int(x) -> bool:
     return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 
 def _is_num(x) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _check_dist(n_service, n_mean, n_scv, service, mean, scv_in) -> None:
+    """A distribution given by mean and SCV: the checks every duration shares."""
+    if service not in kc.DISTS:
+        raise SpecError(n_service, f"one of {sorted(kc.DISTS)}", service)
+    if not _is_num(mean) or mean <= 0:
+        raise SpecError(n_mean, "a finite number > 0", mean)
+    if mean > 1e13:
+        raise SpecError(n_mean, "at most 1e13 ns (about 3 hours)", mean)
+    if scv_in is not None and (not _is_num(scv_in) or scv_in < 0):
+        raise SpecError(n_scv, "a finite number >= 0", scv_in)
+    scv = scv_in if scv_in is not None else {"exp": 1.0, "const": 0.0}.get(service, 1.0)
+    if service == "exp" and scv != 1.0:
+        raise SpecError(n_scv, "1 for exp (or omit it)", scv_in)
+    if service == "const" and scv != 0.0:
+        raise SpecError(n_scv, "0 for const (or omit it)", scv_in)
+    if service == "pareto" and not scv > 0:
+        raise SpecError(n_scv, "> 0 for pareto (its shape must be > 2)", scv)
+    if service == "lognormal" and not scv > 0:
+        raise SpecError(n_scv, "> 0 for lognormal", scv)
+    if service == "bimodal" and not 0 < scv < BIMODAL_P / (1 - BIMODAL_P):
+        raise SpecError(
+            n_scv,
+            f"in (0, {BIMODAL_P / (1 - BIMODAL_P):g}) for bimodal with p={BIMODAL_P} "
+            "(larger needs a negative short value)",
+            scv,
+        )
 
 
 @dataclass(frozen=True)
@@ -144,6 +212,31 @@ class Workload:
     goroutines: int = 1_000_000  # arrivals simulated
     goroutines_explicit: bool = False  # the user set `goroutines` (needed for load >= 1)
     warmup_fraction: float = 0.1  # first share of arrivals (by index) run but not measured
+    program: tuple | None = None  # Phases of each goroutine; None: one CPU phase (service)
+
+    def phases(self) -> tuple:
+        """The program as given, or the single CPU phase of ``service``."""
+        if self.program is None:
+            return (Phase("cpu", self.service, float(self.service_mean_ns), self.service_scv),)
+        return tuple(self.program)
+
+    def kernel_phases(self) -> tuple:
+        """The program the kernel runs: it starts with CPU and has CPU after each block."""
+        out = []
+        for ph in self.phases():
+            if ph.kind != "cpu" and (not out or out[-1].kind != "cpu"):
+                out.append(_MIN_CPU)
+            out.append(ph)
+        if out[-1].kind != "cpu":
+            out.append(_MIN_CPU)
+        return tuple(out)
+
+    def cpu_mean_ns(self) -> float:
+        """E[S]: a goroutine's mean CPU time over its whole program."""
+        return float(sum(ph.mean_ns for ph in self.phases() if ph.kind == "cpu"))
+
+    def has_syscalls(self) -> bool:
+        return any(ph.kind != "cpu" for ph in self.phases())
 
     def scv(self) -> float:
         if self.service_scv is not None:
@@ -168,6 +261,8 @@ class RunSpec:
     batches: int = 64  # batches of measured goroutines (by arrival index) for batch means
     rules_off: tuple = ()  # Go rules switched off for ablations (consts.RULE_NAMES)
     trace_events: int = 0  # record the first K kernel events (Result.events()); 0: none
+    max_syscall_threads: int = 1024  # Ms blocked in syscalls without a P at once (a bound)
+    go_version: str = "1.27"  # runtime rules to follow, "1.21" .. "1.27" (see docs/model.md)
 
     @property
     def procs(self) -> int:
@@ -177,17 +272,21 @@ class RunSpec:
         w = self.workload
         if w.arrival_rate_per_s is not None:
             return w.arrival_rate_per_s / 1e9
-        return w.load * min(self.procs, self.topology.cores) / w.service_mean_ns
+        return w.load * min(self.procs, self.topology.cores) / w.cpu_mean_ns()
 
     def nominal_load(self) -> float:
         return (
             self.arrival_rate_per_ns()
-            * self.workload.service_mean_ns
+            * self.workload.cpu_mean_ns()
             / min(self.procs, self.topology.cores)
         )
 
     def warmup_n(self) -> int:
         return int(self.workload.goroutines * self.workload.warmup_fraction)
+
+    def go_version_int(self) -> int:
+        major, minor = self.go_version.split(".")
+        return int(major) * 100 + int(minor)
 
     def rules_mask(self) -> int:
         mask = kc.RULES_ALL
@@ -219,28 +318,34 @@ class RunSpec:
             raise SpecError("arrival_path", f"one of {sorted(kc.PATHS)}", w.arrival_path)
         if w.service not in kc.DISTS:
             raise SpecError("service", f"one of {sorted(kc.DISTS)}", w.service)
-        if not _is_num(w.service_mean_ns) or w.service_mean_ns <= 0:
-            raise SpecError("service_mean_ns", "a finite number > 0", w.service_mean_ns)
-        if w.service_mean_ns > 1e13:
-            raise SpecError("service_mean_ns", "at most 1e13 ns (about 3 hours)", w.service_mean_ns)
-        if w.service_scv is not None and (not _is_num(w.service_scv) or w.service_scv < 0):
-            raise SpecError("service_scv", "a finite number >= 0", w.service_scv)
-        scv = w.scv()
-        if w.service == "exp" and scv != 1.0:
-            raise SpecError("service_scv", "1 for exp (or omit it)", w.service_scv)
-        if w.service == "const" and scv != 0.0:
-            raise SpecError("service_scv", "0 for const (or omit it)", w.service_scv)
-        if w.service == "pareto" and not scv > 0:
-            raise SpecError("service_scv", "> 0 for pareto (its shape must be > 2)", scv)
-        if w.service == "lognormal" and not scv > 0:
-            raise SpecError("service_scv", "> 0 for lognormal", scv)
-        if w.service == "bimodal" and not 0 < scv < BIMODAL_P / (1 - BIMODAL_P):
-            raise SpecError(
-                "service_scv",
-                f"in (0, {BIMODAL_P / (1 - BIMODAL_P):g}) for bimodal with p={BIMODAL_P} "
-                "(larger needs a negative short value)",
-                scv,
-            )
+        if w.program is not None:
+            if not isinstance(w.program, tuple) or not w.program:
+                raise SpecError("program", "a non-empty tuple of Phase", w.program)
+            for i, ph in enumerate(w.program):
+                if not isinstance(ph, Phase):
+                    raise SpecError(f"program[{i}]", "a Phase", ph)
+                if ph.kind not in kc.PHASE_KINDS:
+                    raise SpecError(
+                        f"program[{i}].kind", f"one of {sorted(kc.PHASE_KINDS)}", ph.kind
+                    )
+                _check_dist(
+                    f"program[{i}].service",
+                    f"program[{i}].mean_ns",
+                    f"program[{i}].scv",
+                    ph.service,
+                    ph.mean_ns,
+                    ph.scv,
+                )
+            if w.cpu_mean_ns() <= 0:
+                raise SpecError("program", "at least one cpu phase with mean_ns > 0", w.program)
+        _check_dist(
+            "service",
+            "service_mean_ns",
+            "service_scv",
+            w.service,
+            w.service_mean_ns,
+            w.service_scv,
+        )
         if not _is_int(w.goroutines) or w.goroutines < 1:
             raise SpecError("goroutines", "an integer >= 1", w.goroutines)
         if not _is_num(w.warmup_fraction) or not 0 <= w.warmup_fraction < 1:
@@ -291,6 +396,12 @@ class RunSpec:
             raise SpecError("snapshot_ms", "0 or at least 1e-6 ms (1 ns)", self.snapshot_ms)
         if not _is_int(self.batches) or not 1 <= self.batches <= 4096:
             raise SpecError("batches", "an integer in [1, 4096]", self.batches)
+        if not _is_int(self.max_syscall_threads) or not 1 <= self.max_syscall_threads <= 100_000:
+            raise SpecError(
+                "max_syscall_threads", "an integer in [1, 100000]", self.max_syscall_threads
+            )
+        if self.go_version not in GO_VERSIONS:
+            raise SpecError("go_version", f"one of {list(GO_VERSIONS)}", self.go_version)
         if not _is_int(self.trace_events) or not 0 <= self.trace_events <= 10_000_000:
             raise SpecError("trace_events", "an integer in [0, 10000000]", self.trace_events)
         for name in self.rules_off:
@@ -326,6 +437,17 @@ class RunSpec:
             "batches": self.batches,
             "rules_off": sorted(self.rules_off),
             "trace_events": self.trace_events,
+            "program": [
+                {
+                    "kind": ph.kind,
+                    "service": ph.service,
+                    "mean_ns": float(ph.mean_ns),
+                    "scv": ph.scv_value(),
+                }
+                for ph in w.phases()
+            ],
+            "max_syscall_threads": self.max_syscall_threads,
+            "go_version": self.go_version,
         }
 
     def key(self) -> str:
@@ -363,6 +485,9 @@ def make_spec(
     batches: int = 64,
     rules_off=(),
     trace_events: int = 0,
+    program=None,
+    max_syscall_threads: int = 1024,
+    go_version: str = "1.27",
 ) -> RunSpec:
     """Build and validate a RunSpec from plain arguments (the API's and the CLI's one path)."""
     topo = Topology.parse(topology)
@@ -377,6 +502,7 @@ def make_spec(
         goroutines=1_000_000 if goroutines is None else goroutines,
         goroutines_explicit=goroutines is not None,
         warmup_fraction=warmup_fraction,
+        program=_as_program(program),
     )
     spec = RunSpec(
         policy=policy,
@@ -392,5 +518,26 @@ def make_spec(
         batches=batches,
         rules_off=tuple(rules_off),
         trace_events=trace_events,
+        max_syscall_threads=max_syscall_threads,
+        go_version=go_version,
     )
     return spec.validate()
+
+
+def _as_program(program):
+    """None, a string ``"cpu:exp:5000,syscall:const:2000000"``, or Phases / dicts."""
+    if program is None:
+        return None
+    if isinstance(program, str):
+        return tuple(Phase.parse(x) for x in program.split(",") if x.strip())
+    out = []
+    for ph in program:
+        if isinstance(ph, dict):
+            try:
+                ph = Phase(**ph)
+            except TypeError as e:
+                raise SpecError(
+                    "program", "phases with keys kind, service, mean_ns, scv", ph
+                ) from e
+        out.append(ph)
+    return tuple(out)

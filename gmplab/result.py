@@ -102,6 +102,12 @@ class Replication:
             "max_live_seen",
             "end_ns",
             "window_ns",
+            "syscalls",
+            "syscall_retakes",
+            "handoffp",
+            "exitsyscall_fast",
+            "exitsyscall_idle_p",
+            "exitsyscall_global",
         ):
             s[k] = c[k]
         procs = spec.procs
@@ -109,7 +115,7 @@ class Replication:
         busy = c["t_run_ns"] + c["t_sched_ns"] + c["t_spin_ns"]
         s["utilization_effective"] = busy / (window * procs) if window > 0 else float("nan")
         s["utilization_run"] = c["t_run_ns"] / (window * procs) if window > 0 else float("nan")
-        for k in ("t_run_ns", "t_sched_ns", "t_spin_ns", "t_wake_ns", "t_idle_ns"):
+        for k in ("t_run_ns", "t_sched_ns", "t_spin_ns", "t_wake_ns", "t_idle_ns", "t_syscall_ns"):
             s["p_" + k[2:]] = c[k]
         m = c["goroutines_measured"]
         s["sojourn_ns_mean"] = c["sojourn_ns_sum"] / m if m else float("nan")

@@ -71,6 +71,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     iparams[kc.I_EVENTS_MAX] = 64 * w.goroutines + 100_000_000
     iparams[kc.I_G_INITIAL_CAP] = G_INITIAL_CAP
     iparams[kc.I_RULES] = spec.rules_mask()
+    iparams[kc.I_GO_VERSION] = spec.go_version_int()
 
     fparams = np.zeros(kc.N_FPARAMS, dtype=np.float64)
     if w.arrivals != "burst":
@@ -103,7 +104,9 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     pidle = np.zeros(np_, dtype=np.int64)
     pidle[:] = np.arange(np_)[::-1]
     sched[kc.S_NPIDLE] = np_
-    midle = np.full(np_ + 2, -1, dtype=np.int64)
+    n_sm = spec.max_syscall_threads if w.has_syscalls() else 0
+    m_max = np_ + n_sm + 2  # every M holds a P, waits in a syscall, or is M0/sysmon
+    midle = np.full(m_max, -1, dtype=np.int64)
     midle[0] = 0
     sched[kc.S_NMIDLE] = 1
     sched[kc.S_MCOUNT] = 2
@@ -115,7 +118,18 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     gt[-1, kc.GF_LINK] = -1
 
     nsnap = _snapshot_capacity(spec)
-    n_actors = np_ + 3
+    phases = w.kernel_phases()
+    prog = np.zeros((len(phases), kc.N_PROG), dtype=np.float64)
+    for i, ph in enumerate(phases):
+        a_, b_, p_ = service_params(ph.service, float(ph.mean_ns), ph.scv_value())
+        prog[i] = (kc.PHASE_KINDS[ph.kind], kc.DISTS[ph.service], float(ph.mean_ns), a_, b_, p_)
+    # syscall-M actor slots exist only when goroutines make syscalls (the heap stays small)
+    sm = np.zeros((n_sm, kc.N_SM), dtype=np.int64)
+    if n_sm:
+        sm[:, kc.SM_G] = np.arange(1, n_sm + 1)  # free list through SM_G
+        sm[-1, kc.SM_G] = -1
+    sched[kc.S_SM_FREE] = 0 if n_sm else -1
+    n_actors = np_ + 3 + n_sm
     return dict(
         iparams=iparams,
         fparams=fparams,
@@ -137,9 +151,11 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
         batch_hist=np.zeros((spec.batches, 162), dtype=np.int64),
         snap=np.zeros((nsnap, kc.N_SNAP), dtype=np.int64),
         snap_p=np.zeros((nsnap, np_, kc.N_SNAP_P), dtype=np.int64),
-        snap_midle=np.full((nsnap, np_ + 2), -1, dtype=np.int64),
+        snap_midle=np.full((nsnap, m_max), -1, dtype=np.int64),
         done_bitmap=np.zeros(min(w.goroutines, BITMAP_MAX), dtype=np.uint8),
         trace=np.zeros((spec.trace_events, kc.N_TRACE), dtype=np.int64),
+        prog=prog,
+        sm=sm,
         hp_actor=np.arange(n_actors, dtype=np.int64),
         hp_pos=np.arange(n_actors, dtype=np.int64),
         act_time=np.full(n_actors, kc.INF_NS, dtype=np.int64),
@@ -150,7 +166,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
 _ARG_ORDER = (
     "iparams fparams costs coprimes rng sched pst runq gt pidle midle counters h_sojourn "
     "h_schedlat h_schedule batch_count batch_sum batch_hist snap snap_p snap_midle done_bitmap "
-    "trace hp_actor hp_pos act_time act_seq"
+    "trace prog sm hp_actor hp_pos act_time act_seq"
 ).split()
 
 _compiled = False
@@ -198,6 +214,13 @@ def run_once(spec: RunSpec, seed_seq: np.random.SeedSequence, replication: int =
             "invariant",
             f"invariant {code} violated ({kc.INVARIANT_NAMES.get(code, '?')}) at "
             f"t={int(arrays['sched'][kc.S_NOW])} ns",
+            seed_txt,
+        )
+    if status == kc.ST_MAX_THREADS:
+        raise ResourceLimitError(
+            "max_syscall_threads",
+            f"more than max_syscall_threads={spec.max_syscall_threads} Ms were blocked in "
+            "syscalls without a P at once: raise --max-syscall-threads",
             seed_txt,
         )
     if status != kc.ST_OK:

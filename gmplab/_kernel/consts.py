@@ -121,8 +121,9 @@ N_COSTS = len(COST_KEYS)
     I_EVENTS_MAX,
     I_G_INITIAL_CAP,
     I_RULES,
-) = range(17)
-N_IPARAMS = 17
+    I_GO_VERSION,
+) = range(18)
+N_IPARAMS = 18
 
 # rule switches (bits of iparams[I_RULES]); all on is Go. Ablations and the Go-semantics
 # tests switch one off to show that the behaviour it models changes an outcome.
@@ -182,8 +183,11 @@ N_FPARAMS = 5
     S_INV_CODE,
     S_NOW,
     S_NTRACE,
-) = range(28)
-N_SCHED = 28
+    S_BLOCKED,
+    S_NSYSCALL_M,
+    S_SM_FREE,
+) = range(31)
+N_SCHED = 31
 
 # --- per-P state (pst columns) -------------------------------------------------------------------
 (
@@ -219,8 +223,12 @@ N_SCHED = 28
     PF_LQ_HEAD,
     PF_LQ_TAIL,
     PF_LQ_SIZE,
-) = range(32)
-N_PF = 32
+    PF_SYSCALLTICK,
+    PF_SYSMON_SYSCALLTICK,
+    PF_SYSMON_SYSCALLWHEN,
+    PF_T_SYSCALL,
+) = range(36)
+N_PF = 36
 
 # P phases: what the P's M is doing (an idle P has no M)
 PH_IDLE = 0  # on sched.pidle; its M (if any) parked on midle
@@ -228,10 +236,24 @@ PH_WAKE = 1  # startm: an M is being woken (futexwakeup) or created (newm) for t
 PH_EXEC = 2  # findRunnable returned curg; execute() runs it when this event fires
 PH_RUN = 3  # curg is running; the event is its completion or its preemption
 PH_PAUSE = 4  # stealWork's usleep(3) before taking a running P's runnext
+PH_SYSCALL = 5  # curg is in a syscall; the P stays wired to its M until sysmon retakes it
 
 # --- goroutine table (gt columns) ----------------------------------------------------------------
-(GF_ARRIVAL, GF_REMAINING, GF_RUNNABLE_SINCE, GF_LAST_CORE, GF_SEQ, GF_LINK) = range(6)
-N_GF = 6
+(GF_ARRIVAL, GF_REMAINING, GF_RUNNABLE_SINCE, GF_LAST_CORE, GF_SEQ, GF_LINK, GF_PC) = range(7)
+N_GF = 7
+
+# --- goroutine programs: the phases a goroutine goes through -------------------------------------
+PHASE_CPU = 0  # run on a P for a drawn duration
+PHASE_SYSCALL = 1  # entersyscall: block in the kernel; the P stays until sysmon retakes it
+PHASE_SYSCALL_BLOCK = 2  # entersyscallblock: a known-blocking syscall, handoffp at once
+PHASE_KINDS = {"cpu": PHASE_CPU, "syscall": PHASE_SYSCALL, "syscall_block": PHASE_SYSCALL_BLOCK}
+PROG_COLUMNS = ("kind", "dist", "mean_ns", "a", "b", "p")
+(PR_KIND, PR_DIST, PR_MEAN, PR_A, PR_B, PR_P) = range(len(PROG_COLUMNS))
+N_PROG = len(PROG_COLUMNS)
+# syscall Ms: an M whose P was retaken waits for its syscall in one of these actor slots
+(SM_G, SM_M, SM_END) = range(3)
+N_SM = 3
+
 
 # --- counters ------------------------------------------------------------------------------------
 COUNTER_NAMES = (
@@ -277,6 +299,13 @@ COUNTER_NAMES = (
     "needspinning_sets",
     "snapshots_dropped",
     "completed_seq_sum",
+    "syscalls",
+    "syscall_retakes",
+    "handoffp",
+    "exitsyscall_fast",
+    "exitsyscall_idle_p",
+    "exitsyscall_global",
+    "t_syscall_ns",
 )
 K = {name: i for i, name in enumerate(COUNTER_NAMES)}
 (
@@ -322,6 +351,13 @@ K = {name: i for i, name in enumerate(COUNTER_NAMES)}
     K_NEEDSPIN_SETS,
     K_SNAP_DROPPED,
     K_COMPLETED_SEQ_SUM,
+    K_SYSCALLS,
+    K_SYSCALL_RETAKES,
+    K_HANDOFFP,
+    K_EXITSYSCALL_FAST,
+    K_EXITSYSCALL_IDLE_P,
+    K_EXITSYSCALL_GLOBAL,
+    K_T_SYSCALL,
 ) = range(len(COUNTER_NAMES))
 N_COUNTERS = len(COUNTER_NAMES)
 
@@ -338,6 +374,8 @@ SNAP_COLUMNS = (
     "running",
     "inhand",
     "runnable",
+    "blocked",
+    "syscallthreads",
 )
 (
     SN_TIME,
@@ -351,6 +389,8 @@ SNAP_COLUMNS = (
     SN_RUNNING,
     SN_INHAND,
     SN_RUNNABLE,
+    SN_BLOCKED,
+    SN_SYSCALL_M,
 ) = range(len(SNAP_COLUMNS))
 N_SNAP = len(SNAP_COLUMNS)
 # per snapshot per P
@@ -371,7 +411,21 @@ EV_DONE = 3  # g finished on p
 EV_PREEMPT = 4  # g was preempted on p (to the global queue)
 EV_PARK = 5  # p went idle and its M parked
 EV_PAUSE = 6  # p's spinning M pauses before stealing a runnext (arg: the victim P)
-TRACE_EVENT_NAMES = ("arrive", "wake", "exec", "done", "preempt", "park", "steal_pause")
+EV_SYSCALL = 7  # g entered a syscall on p (arg: 1 for entersyscallblock)
+EV_RETAKE = 8  # sysmon (or entersyscallblock) took p from m, whose g is in a syscall
+EV_EXITSYSCALL = 9  # g left its syscall (arg: 0 fast path, 1 idle P, 2 global queue)
+TRACE_EVENT_NAMES = (
+    "arrive",
+    "wake",
+    "exec",
+    "done",
+    "preempt",
+    "park",
+    "steal_pause",
+    "syscall",
+    "retake",
+    "exitsyscall",
+)
 
 # --- kernel status codes -------------------------------------------------------------------------
 ST_OK = 0
@@ -379,12 +433,14 @@ ST_MAX_LIVE = 1  # live goroutines reached max_live
 ST_EVENTS_MAX = 2  # the event budget ran out (a bug guard, not a user limit)
 ST_INVARIANT = 3  # --check-invariants found a violation; sched[S_INV_CODE] says which
 ST_STRANDED = 4  # runnable work but every P idle and nothing scheduled: a model bug
+ST_MAX_THREADS = 5  # more Ms blocked in syscalls at once than max_syscall_threads
 STATUS_NAMES = {
     ST_OK: "ok",
     ST_MAX_LIVE: "max_live",
     ST_EVENTS_MAX: "events_max",
     ST_INVARIANT: "invariant",
     ST_STRANDED: "stranded",
+    ST_MAX_THREADS: "max_syscall_threads",
 }
 
 INVARIANT_NAMES = {

@@ -36,23 +36,24 @@ from .consts import (
     C_RUNQ_OP,
     C_STEAL_PROBE,
     C_SWITCH,
+    C_SYSCALL_OVERHEAD,
     C_WAKEUP,
     EV_ARRIVE,
     EV_DONE,
     EV_EXEC,
+    EV_EXITSYSCALL,
     EV_PARK,
     EV_PAUSE,
     EV_PREEMPT,
+    EV_RETAKE,
+    EV_SYSCALL,
     EV_WAKE,
     F_INTERARRIVAL_NS,
-    F_SERVICE_A,
-    F_SERVICE_B,
-    F_SERVICE_MEAN_NS,
-    F_SERVICE_P,
     FORCE_PREEMPT_NS,
     GF_ARRIVAL,
     GF_LAST_CORE,
     GF_LINK,
+    GF_PC,
     GF_REMAINING,
     GF_RUNNABLE_SINCE,
     GF_SEQ,
@@ -60,8 +61,8 @@ from .consts import (
     I_ARRIVALS,
     I_CHECK,
     I_CORES_PER_NODE,
-    I_DIST,
     I_EVENTS_MAX,
+    I_GO_VERSION,
     I_GOMAXPROCS,
     I_GOROUTINES,
     I_MAX_LIVE,
@@ -76,9 +77,13 @@ from .consts import (
     K_CREATED,
     K_END_NS,
     K_EVENTS,
+    K_EXITSYSCALL_FAST,
+    K_EXITSYSCALL_GLOBAL,
+    K_EXITSYSCALL_IDLE_P,
     K_GGETS,
     K_GLOBAL_CHECK_HITS,
     K_GPUTS,
+    K_HANDOFFP,
     K_LOCK_ACQ,
     K_LOCK_CONTENDED,
     K_LOCK_WAIT,
@@ -105,10 +110,13 @@ from .consts import (
     K_STEAL_PROBES,
     K_STEALS,
     K_STOLEN,
+    K_SYSCALL_RETAKES,
+    K_SYSCALLS,
     K_T_IDLE,
     K_T_RUN,
     K_T_SCHED,
     K_T_SPIN,
+    K_T_SYSCALL,
     K_T_WAKE,
     K_WAKEUPS,
     K_WINDOW_NS,
@@ -137,26 +145,40 @@ from .consts import (
     PF_STEAL_START,
     PF_STEAL_STRIDE,
     PF_STEAL_VICTIM,
+    PF_SYSCALLTICK,
+    PF_SYSMON_SYSCALLTICK,
+    PF_SYSMON_SYSCALLWHEN,
     PF_SYSMON_TICK,
     PF_SYSMON_WHEN,
     PF_T_IDLE,
     PF_T_RUN,
     PF_T_SCHED,
     PF_T_SPIN,
+    PF_T_SYSCALL,
     PF_T_WAKE,
     PH_EXEC,
     PH_IDLE,
     PH_PAUSE,
     PH_RUN,
+    PH_SYSCALL,
     PH_WAKE,
+    PHASE_CPU,
+    PHASE_SYSCALL,
     POLICY_CENTRAL,
     POLICY_GLOBAL,
     POLICY_GO,
     POLICY_PARTITIONED,
+    PR_A,
+    PR_B,
+    PR_DIST,
+    PR_KIND,
+    PR_MEAN,
+    PR_P,
     RULE_GLOBAL_CHECK_61,
     RULE_SPINNING,
     RULE_SYSMON_PREEMPT,
     S_ARRIVED,
+    S_BLOCKED,
     S_COMPLETED,
     S_GCAP,
     S_GFREE,
@@ -173,15 +195,21 @@ from .consts import (
     S_NOW,
     S_NPIDLE,
     S_NSNAP,
+    S_NSYSCALL_M,
     S_NTRACE,
     S_RUNNING,
     S_RUNQ_SIZE,
     S_SEQ,
+    S_SM_FREE,
     S_SYSMON_DELAY_US,
     S_SYSMON_IDLE,
     S_WAKES,
     S_WINDOW_END,
     S_WINDOW_START,
+    SM_END,
+    SM_G,
+    SM_M,
+    SN_BLOCKED,
     SN_IDLEPROCS,
     SN_IDLETHREADS,
     SN_INHAND,
@@ -191,6 +219,7 @@ from .consts import (
     SN_RUNNING,
     SN_RUNQUEUE,
     SN_SPINNING,
+    SN_SYSCALL_M,
     SN_THREADS,
     SN_TIME,
     SP_CURG,
@@ -203,6 +232,7 @@ from .consts import (
     ST_EVENTS_MAX,
     ST_INVARIANT,
     ST_MAX_LIVE,
+    ST_MAX_THREADS,
     ST_OK,
     ST_STRANDED,
     STEAL_TRIES,
@@ -415,6 +445,87 @@ def wakep(
 
 
 @njit(cache=True)
+def handoffp(
+    sched,
+    pst,
+    pidle,
+    midle,
+    counters,
+    costs,
+    iparams,
+    hp_actor,
+    hp_pos,
+    act_time,
+    act_seq,
+    p,
+    now,
+):
+    """handoffp (proc.go): a P released by a syscalling M gets an M if findRunnable would find
+    work on it, or a spinning M if none spins and no P is idle; else it goes idle."""
+    counters[K_HANDOFFP] += 1
+    account(pst, sched, p, now, PF_T_SYSCALL)
+    rules = iparams[I_RULES]
+    if not runq_empty(pst, p) or sched[S_RUNQ_SIZE] > 0:
+        startm(
+            sched, pst, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, p, False, now
+        )
+        return now
+    if (rules & RULE_SPINNING) and sched[S_NMSPINNING] + sched[S_NPIDLE] == 0:
+        sched[S_NMSPINNING] = 1
+        sched[S_NEEDSPINNING] = 0
+        counters[K_SPIN_BECOMES] += 1
+        startm(
+            sched, pst, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, p, True, now
+        )
+        return now
+    done = lock_acquire(sched, costs, counters, now, 1)
+    if sched[S_RUNQ_SIZE] > 0 or sched[S_NPIDLE] == iparams[I_GOMAXPROCS] - 1:
+        # global work, or the last running P with nobody polling the network: start an M
+        startm(
+            sched, pst, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, p, False, done
+        )
+        return done
+    pidleput(sched, pst, pidle, p)
+    pst[p, PF_SPINNING] = 0
+    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+    return done
+
+
+@njit(cache=True)
+def retake_p(sched, pst, sm, hp_actor, hp_pos, act_time, act_seq, trace, p, now, a_sm0):
+    """Detach a P from its syscalling M: the M and its G wait in a syscall-M slot until the
+    syscall returns. Returns False when no slot is free (max_syscall_threads)."""
+    slot = sched[S_SM_FREE]
+    if slot < 0:
+        return False
+    sched[S_SM_FREE] = sm[slot, SM_G]  # the free list links through SM_G
+    g = pst[p, PF_CURG]
+    sm[slot, SM_G] = g
+    sm[slot, SM_M] = pst[p, PF_M]
+    sm[slot, SM_END] = act_time[p]
+    sched[S_NSYSCALL_M] += 1
+    _trace(trace, sched, now, EV_RETAKE, p, pst[p, PF_M], -1, 0)
+    pst[p, PF_M] = -1
+    pst[p, PF_CURG] = -1
+    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_sm0 + slot, sm[slot, SM_END])
+    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+    return True
+
+
+@njit(cache=True)
+def draw_phase(rng, prog, i):
+    """The duration of phase i of the program (ns, at least 1)."""
+    return draw_service_ns(
+        rng,
+        np.int64(prog[i, PR_DIST]),
+        prog[i, PR_MEAN],
+        prog[i, PR_A],
+        prog[i, PR_B],
+        prog[i, PR_P],
+    )
+
+
+@njit(cache=True)
 def become_spinning(sched, pst, counters, p):
     pst[p, PF_SPINNING] = 1
     sched[S_NMSPINNING] += 1
@@ -623,10 +734,11 @@ def check_invariants(sched, gt, pst, runq, pidle, iparams):
                 return 2
             if pst[p, PF_SPINNING] != 0:
                 return 4
-        else:
+        elif ph != PH_SYSCALL:
+            # a P in a syscall is sysmon's to hand off (retake), not the spinning Ms'
             if not runq_empty(pst, p):
                 stealable = True
-        if (ph == PH_RUN or ph == PH_EXEC) != (pst[p, PF_CURG] >= 0):
+        if (ph == PH_RUN or ph == PH_EXEC or ph == PH_SYSCALL) != (pst[p, PF_CURG] >= 0):
             return 9
         nspin += pst[p, PF_SPINNING]
         queued += runq_len(pst, p) + (1 if pst[p, PF_RUNNEXT] >= 0 else 0) + pst[p, PF_LQ_SIZE]
@@ -634,9 +746,9 @@ def check_invariants(sched, gt, pst, runq, pidle, iparams):
         return 3
     if nspin != sched[S_NMSPINNING]:
         return 4
-    if sched[S_MCOUNT] != (n - sched[S_NPIDLE]) + sched[S_NMIDLE] + 1:
+    if sched[S_MCOUNT] != (n - sched[S_NPIDLE]) + sched[S_NMIDLE] + sched[S_NSYSCALL_M] + 1:
         return 5
-    if queued != sched[S_LIVE] - sched[S_RUNNING] - sched[S_INHAND]:
+    if queued != sched[S_LIVE] - sched[S_RUNNING] - sched[S_INHAND] - sched[S_BLOCKED]:
         return 6
     if (
         policy == POLICY_GO
@@ -725,6 +837,8 @@ def run_kernel(
     snap_midle,
     done_bitmap,
     trace,
+    prog,
+    sm,
     hp_actor,
     hp_pos,
     act_time,
@@ -735,6 +849,8 @@ def run_kernel(
     A_ARR = NP
     A_SYSMON = NP + 1
     A_SNAP = NP + 2
+    A_SM0 = NP + 3  # syscall-M actors follow
+    n_phases = prog.shape[0]
     policy = iparams[I_POLICY]
     rules = iparams[I_RULES]
     check = iparams[I_CHECK] != 0
@@ -742,16 +858,11 @@ def run_kernel(
     warm_n = iparams[I_WARMUP_N]
     arrivals = iparams[I_ARRIVALS]
     path = iparams[I_PATH]
-    dist = iparams[I_DIST]
     max_live = iparams[I_MAX_LIVE]
     snap_ns = iparams[I_SNAPSHOT_NS]
     cores_per_node = iparams[I_CORES_PER_NODE]
     events_max = iparams[I_EVENTS_MAX]
     ia_mean = fparams[F_INTERARRIVAL_NS]
-    s_mean = fparams[F_SERVICE_MEAN_NS]
-    s_a = fparams[F_SERVICE_A]
-    s_b = fparams[F_SERVICE_B]
-    s_p = fparams[F_SERVICE_P]
     max_snap = snap.shape[0]
     inj_free_at = np.int64(0)  # the injecting M (netpoller or listener) is busy until then
     arr_next_f = 0.0  # intended time of the next arrival (float: no rounding drift)
@@ -822,7 +933,8 @@ def run_kernel(
             seq = sched[S_ARRIVED]
             intended = 0 if arrivals == ARR_BURST else np.int64(arr_next_f)
             gt[g, GF_ARRIVAL] = intended
-            gt[g, GF_REMAINING] = draw_service_ns(rng, dist, s_mean, s_a, s_b, s_p)
+            gt[g, GF_REMAINING] = draw_phase(rng, prog, 0)  # phase 0 is CPU by construction
+            gt[g, GF_PC] = 0
             gt[g, GF_SEQ] = seq
             gt[g, GF_LAST_CORE] = -1
             gt[g, GF_LINK] = -1
@@ -972,26 +1084,67 @@ def run_kernel(
 
         elif a == A_SYSMON:
             # ---- sysmon: retake() time slices, then sleep 20us .. 10ms ------------------------
+            retaken = 0
             for p in range(NP):
-                if pst[p, PF_PHASE] == PH_IDLE:
+                ph = pst[p, PF_PHASE]
+                if ph == PH_IDLE:
                     continue
                 tick = pst[p, PF_SCHEDTICK]
+                sysretake = False
                 if pst[p, PF_SYSMON_TICK] != tick:
                     pst[p, PF_SYSMON_TICK] = tick
                     pst[p, PF_SYSMON_WHEN] = now
                 elif pst[p, PF_SYSMON_WHEN] + FORCE_PREEMPT_NS <= now:
-                    # preemptone: only a P running a G (not one in the scheduler)
-                    if (
-                        (rules & RULE_SYSMON_PREEMPT)
-                        and pst[p, PF_PHASE] == PH_RUN
-                        and pst[p, PF_PREEMPT] == 0
-                    ):
+                    # preemptone: only a P running a G (not one in the scheduler or a syscall)
+                    if (rules & RULE_SYSMON_PREEMPT) and ph == PH_RUN and pst[p, PF_PREEMPT] == 0:
                         when = now + costs[C_ASYNC_PREEMPT]
                         if when < act_time[p]:
                             pst[p, PF_PREEMPT] = 1
                             heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, when)
-            # retake() retook no P from a syscall: sysmon counts an idle round
-            sched[S_SYSMON_IDLE] += 1
+                    sysretake = True
+                if ph != PH_SYSCALL:
+                    continue
+                # retake a P from a syscall seen across at least one sysmon tick
+                t = pst[p, PF_SYSCALLTICK]
+                if not sysretake and pst[p, PF_SYSMON_SYSCALLTICK] != t:
+                    pst[p, PF_SYSMON_SYSCALLTICK] = t
+                    pst[p, PF_SYSMON_SYSCALLWHEN] = now
+                    continue
+                if (
+                    runq_empty(pst, p)
+                    and sched[S_NMSPINNING] + sched[S_NPIDLE] > 0
+                    and pst[p, PF_SYSMON_SYSCALLWHEN] + FORCE_PREEMPT_NS > now
+                ):
+                    continue
+                if not retake_p(
+                    sched, pst, sm, hp_actor, hp_pos, act_time, act_seq, trace, p, now, A_SM0
+                ):
+                    status = ST_MAX_THREADS
+                    break
+                retaken += 1
+                counters[K_SYSCALL_RETAKES] += 1
+                handoffp(
+                    sched,
+                    pst,
+                    pidle,
+                    midle,
+                    counters,
+                    costs,
+                    iparams,
+                    hp_actor,
+                    hp_pos,
+                    act_time,
+                    act_seq,
+                    p,
+                    now,
+                )
+            if status != ST_OK:
+                break
+            # sysmon's idle rounds reset only when retake() took a P from a syscall
+            if retaken > 0:
+                sched[S_SYSMON_IDLE] = 0
+            else:
+                sched[S_SYSMON_IDLE] += 1
             delay = sched[S_SYSMON_DELAY_US]
             if sched[S_SYSMON_IDLE] == 0:
                 delay = SYSMON_MIN_DELAY_US
@@ -1024,7 +1177,13 @@ def run_kernel(
                     snap_p[k, p, SP_RUNQ_LEN] = rl + pst[p, PF_LQ_SIZE]
                     snap_p[k, p, SP_RUNNEXT] = rn
                     snap_p[k, p, SP_SCHEDTICK] = pst[p, PF_SCHEDTICK]
-                    snap_p[k, p, SP_STATUS] = 0 if pst[p, PF_PHASE] == PH_IDLE else 1
+                    php = pst[p, PF_PHASE]
+                    if php == PH_IDLE:
+                        snap_p[k, p, SP_STATUS] = 0  # _Pidle
+                    elif php == PH_SYSCALL and iparams[I_GO_VERSION] <= 125:
+                        snap_p[k, p, SP_STATUS] = 2  # _Psyscall (removed in 1.26)
+                    else:
+                        snap_p[k, p, SP_STATUS] = 1  # _Prunning
                     snap_p[k, p, SP_M] = pst[p, PF_M]
                     cg = pst[p, PF_CURG]
                     snap_p[k, p, SP_CURG] = (
@@ -1032,6 +1191,8 @@ def run_kernel(
                     )
                     snap_p[k, p, SP_SPINNING] = pst[p, PF_SPINNING]
                 snap[k, SN_RUNNABLE] = runnable
+                snap[k, SN_BLOCKED] = sched[S_BLOCKED]
+                snap[k, SN_SYSCALL_M] = sched[S_NSYSCALL_M]
                 for j in range(snap_midle.shape[1]):
                     snap_midle[k, j] = midle[j] if j < sched[S_NMIDLE] else -1
                 sched[S_NSNAP] = k + 1
@@ -1039,6 +1200,41 @@ def run_kernel(
             else:
                 counters[K_SNAP_DROPPED] += 1
                 heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SNAP, INF_NS)
+
+        elif a >= A_SM0:
+            # ---- exitsyscall without a P: an idle P, else the global queue and stopm ----------
+            slot = a - A_SM0
+            g = sm[slot, SM_G]
+            m = sm[slot, SM_M]
+            sm[slot, SM_G] = sched[S_SM_FREE]
+            sched[S_SM_FREE] = slot
+            sched[S_NSYSCALL_M] -= 1
+            sched[S_BLOCKED] -= 1
+            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, INF_NS)
+            nxt = gt[g, GF_PC] + 1  # a CPU phase follows every syscall, by construction
+            gt[g, GF_PC] = nxt
+            gt[g, GF_REMAINING] = draw_phase(rng, prog, nxt)
+            done = lock_acquire(sched, costs, counters, now, 1)
+            pp = pidleget(sched, pidle)
+            if pp >= 0:
+                counters[K_EXITSYSCALL_IDLE_P] += 1
+                _trace(trace, sched, now, EV_EXITSYSCALL, pp, m, gt[g, GF_SEQ], 1)
+                account(pst, sched, pp, now, PF_T_IDLE)
+                pst[pp, PF_M] = m
+                pst[pp, PF_CURG] = g
+                pst[pp, PF_INHERIT] = 2  # execute(gp, false), not a runnable->running delay
+                pst[pp, PF_PHASE] = PH_EXEC
+                pst[pp, PF_SCHED_START] = now
+                sched[S_INHAND] += 1
+                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, pp, done + costs[C_SWITCH])
+            else:
+                counters[K_EXITSYSCALL_GLOBAL] += 1
+                _trace(trace, sched, now, EV_EXITSYSCALL, -1, m, gt[g, GF_SEQ], 2)
+                globrunqput(sched, gt, g)
+                gt[g, GF_RUNNABLE_SINCE] = now
+                counters[K_GPUTS] += 1
+                midle[sched[S_NMIDLE]] = m  # stopm
+                sched[S_NMIDLE] += 1
 
         else:
             # ---- a P's M reaches its next step ------------------------------------------------
@@ -1053,9 +1249,76 @@ def run_kernel(
                 gt[g, GF_REMAINING] -= now - pst[p, PF_RUN_START]
                 if gt[g, GF_REMAINING] < 0:
                     code = 10
-                pst[p, PF_CURG] = -1
-                pst[p, PF_SCHED_START] = now
-                if pst[p, PF_PREEMPT] == 1 and gt[g, GF_REMAINING] > 0:
+                nxt = gt[g, GF_PC] + 1
+                kind = PHASE_CPU
+                if gt[g, GF_REMAINING] <= 0 and nxt < n_phases:
+                    kind = np.int64(prog[nxt, PR_KIND])
+                if gt[g, GF_REMAINING] <= 0 and nxt < n_phases and kind == PHASE_CPU:
+                    # the next phase is CPU too: keep running, same slice
+                    pst[p, PF_PREEMPT] = 0
+                    gt[g, GF_PC] = nxt
+                    gt[g, GF_REMAINING] = draw_phase(rng, prog, nxt)
+                    sched[S_RUNNING] += 1
+                    pst[p, PF_RUN_START] = now
+                    heap_set(
+                        hp_actor, hp_pos, act_time, act_seq, sched, p, now + gt[g, GF_REMAINING]
+                    )
+                elif gt[g, GF_REMAINING] <= 0 and nxt < n_phases:
+                    # entersyscall / entersyscallblock
+                    pst[p, PF_PREEMPT] = 0
+                    gt[g, GF_PC] = nxt
+                    end = now + costs[C_SYSCALL_OVERHEAD] + draw_phase(rng, prog, nxt)
+                    counters[K_SYSCALLS] += 1
+                    sched[S_BLOCKED] += 1
+                    pst[p, PF_SYSCALLTICK] += 1
+                    pst[p, PF_PHASE] = PH_SYSCALL
+                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, end)
+                    _trace(
+                        trace,
+                        sched,
+                        now,
+                        EV_SYSCALL,
+                        p,
+                        pst[p, PF_M],
+                        gt[g, GF_SEQ],
+                        0 if kind == PHASE_SYSCALL else 1,
+                    )
+                    if kind != PHASE_SYSCALL:
+                        # a known-blocking syscall hands the P off at once
+                        if not retake_p(
+                            sched,
+                            pst,
+                            sm,
+                            hp_actor,
+                            hp_pos,
+                            act_time,
+                            act_seq,
+                            trace,
+                            p,
+                            now,
+                            A_SM0,
+                        ):
+                            status = ST_MAX_THREADS
+                            break
+                        counters[K_SYSCALL_RETAKES] += 1
+                        handoffp(
+                            sched,
+                            pst,
+                            pidle,
+                            midle,
+                            counters,
+                            costs,
+                            iparams,
+                            hp_actor,
+                            hp_pos,
+                            act_time,
+                            act_seq,
+                            p,
+                            now,
+                        )
+                elif pst[p, PF_PREEMPT] == 1 and gt[g, GF_REMAINING] > 0:
+                    pst[p, PF_CURG] = -1
+                    pst[p, PF_SCHED_START] = now
                     # gopreempt_m -> goschedImpl: onto the global queue's tail, wakep
                     _trace(trace, sched, now, EV_PREEMPT, p, pst[p, PF_M], gt[g, GF_SEQ], 0)
                     pst[p, PF_PREEMPT] = 0
@@ -1084,6 +1347,8 @@ def run_kernel(
                         done,
                     )
                 else:
+                    pst[p, PF_CURG] = -1
+                    pst[p, PF_SCHED_START] = now
                     pst[p, PF_PREEMPT] = 0
                     c2 = _record_completion(
                         sched,
@@ -1103,7 +1368,23 @@ def run_kernel(
                     _trace(trace, sched, now, EV_DONE, p, pst[p, PF_M], gt[g, GF_SEQ], 0)
                     _free_g(sched, gt, g)
                     t_sched = now
-                enter_schedule = True
+                if pst[p, PF_PHASE] == PH_RUN and pst[p, PF_CURG] < 0:
+                    enter_schedule = True
+            elif ph == PH_SYSCALL:
+                # exitsyscall's fast path: the syscall returned while the M still held the P
+                g = pst[p, PF_CURG]
+                account(pst, sched, p, now, PF_T_SYSCALL)
+                sched[S_BLOCKED] -= 1
+                pst[p, PF_SYSCALLTICK] += 1
+                counters[K_EXITSYSCALL_FAST] += 1
+                _trace(trace, sched, now, EV_EXITSYSCALL, p, pst[p, PF_M], gt[g, GF_SEQ], 0)
+                nxt = gt[g, GF_PC] + 1  # a CPU phase follows every syscall, by construction
+                gt[g, GF_PC] = nxt
+                gt[g, GF_REMAINING] = draw_phase(rng, prog, nxt)
+                pst[p, PF_PHASE] = PH_RUN
+                pst[p, PF_RUN_START] = now
+                sched[S_RUNNING] += 1
+                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, now + gt[g, GF_REMAINING])
             elif ph == PH_EXEC:
                 # execute(gp, inheritTime)
                 g = pst[p, PF_CURG]
@@ -1138,12 +1419,14 @@ def run_kernel(
                     h_schedule[hdr_index(sd)] += 1
                     counters[K_SCHEDULE_SUM] += sd
                     counters[K_SCHEDULE_COUNT] += 1
-                if pst[p, PF_INHERIT] == 0:
+                if pst[p, PF_INHERIT] != 1:
                     pst[p, PF_SCHEDTICK] += 1
                     pst[p, PF_SLICE_START] = now
                 lat = now - gt[g, GF_RUNNABLE_SINCE]
                 if lat < 0:
                     code = 1
+                elif pst[p, PF_INHERIT] == 2:
+                    pass  # _Gsyscall -> _Grunning on an idle P: not a runnable-to-running delay
                 elif gt[g, GF_SEQ] >= warm_n:
                     h_schedlat[hdr_index(lat)] += 1
                     counters[K_SCHEDLAT_SUM] += lat
@@ -1278,6 +1561,8 @@ def run_kernel(
             account(pst, sched, p, end, PF_T_RUN)
         elif ph == PH_WAKE:
             account(pst, sched, p, end, PF_T_WAKE)
+        elif ph == PH_SYSCALL:
+            account(pst, sched, p, end, PF_T_SYSCALL)
         else:
             account(pst, sched, p, end, PF_T_SPIN if pst[p, PF_SPINNING] == 1 else PF_T_SCHED)
         counters[K_T_RUN] += pst[p, PF_T_RUN]
@@ -1285,6 +1570,7 @@ def run_kernel(
         counters[K_T_SPIN] += pst[p, PF_T_SPIN]
         counters[K_T_WAKE] += pst[p, PF_T_WAKE]
         counters[K_T_IDLE] += pst[p, PF_T_IDLE]
+        counters[K_T_SYSCALL] += pst[p, PF_T_SYSCALL]
     w = sched[S_WINDOW_END] - sched[S_WINDOW_START]
     counters[K_WINDOW_NS] = w if w > 0 else 0
     return status, gt

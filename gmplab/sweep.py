@@ -1,0 +1,1237 @@
+"""Sweeps: a grid of specs x replications, a parquet cache, executors and progress bars.
+
+A :class:`Sweep` names a base configuration, a grid over any spec field (every combination is a
+*point*) and optional explicit cases crossed with the grid. Every point uses the sweep's root
+seed, so points share common random numbers, and replication ``i`` of a point is child ``i`` of
+``SeedSequence(seed)`` (the same stream ``simulate(replications=R)`` gives it for any R >= i+1).
+
+The unit of work is one replication of one point. Each finished unit is written at once,
+atomically, to ``<cache>/<code version>/<key[:2]>/<key>-r<replication>.parquet``, where ``key``
+is the spec's hash (``RunSpec.key()`` with one replication) and the code version hashes the
+sources of everything on the simulation path (``_kernel/*.py``, ``simulate.py``, ``result.py``,
+``params.py``, ``topology.py``) plus the numba and numpy versions. An interrupted sweep
+therefore loses at most the units in flight, and a changed kernel never serves a stale result.
+
+Executors: ``serial`` (in this process), ``processes`` (a local process pool, the default for
+anything but tiny sweeps) and ``dask`` (a ``LocalCluster`` bound to 127.0.0.1, or an existing
+scheduler given as ``tcp://host:port``). All give the same table for the same sweep.
+
+The command line: ``gmplab sweep SPEC.yaml`` (``python -m gmplab.sweep SPEC.yaml``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import concurrent.futures as cf
+import contextlib
+import dataclasses
+import hashlib
+import itertools
+import json
+import math
+import multiprocessing as mp
+import os
+import re
+import sys
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from .errors import SpecError
+from .params import DEFAULT_COSTS_NS, Costs, RunSpec, make_spec
+from .result import HIST_METRICS, INTERVAL_KEYS
+
+PACKAGE_DIR = Path(__file__).absolute().parent
+# Sources that decide a result beyond the spec's own fields: all of them enter the code version.
+CODE_FILES = ("simulate.py", "result.py", "params.py", "topology.py")
+# A point is saturated (its queue grows without bound) when the sojourn mean of the last quarter
+# of its measured goroutines exceeds this multiple of the first quarter's (median over reps).
+SATURATION_DRIFT = 2.0
+# Sweeps whose estimated CPU time is below this run in-process under executor="auto": starting
+# a process pool (each worker loads the numba kernel) costs more than it saves.
+AUTO_SERIAL_CPU_S = 12.0
+# ns of host CPU per simulated goroutine when nothing was measured yet on this machine (2-core
+# reference machine, 10 us exp goroutines; the cache's speed log replaces these once it exists)
+DEFAULT_NS_PER_GOROUTINE = {"go": 2500.0, "global": 900.0, "central": 650.0, "partitioned": 650.0}
+WORKER_START_S = 5.0  # starting the pool: imports + numba cache load, for the estimate
+
+# make_spec's arguments a sweep may set per point (seed and replications are the sweep's own)
+SPEC_FIELDS = (
+    "policy",
+    "topology",
+    "gomaxprocs",
+    "load",
+    "arrival_rate_per_s",
+    "arrivals",
+    "arrival_path",
+    "service",
+    "service_mean_ns",
+    "service_scv",
+    "goroutines",
+    "warmup_fraction",
+    "costs",
+    "max_live",
+    "check_invariants",
+    "snapshot_ms",
+    "batches",
+    "rules_off",
+)
+# shorthands resolved into the topology: total cores and NUMA nodes
+TOPOLOGY_FIELDS = ("cores", "nodes", "cores_per_node")
+# metrics per goroutine added to every table (name -> (numerator, denominator))
+PER_GOROUTINE = {
+    "lock_wait_ns_per_goroutine": ("lock_wait_ns_total", "goroutines_created"),
+    "lock_acquisitions_per_goroutine": ("lock_acquisitions", "goroutines_created"),
+    "steals_per_goroutine": ("steals", "goroutines_created"),
+    "stolen_per_goroutine": ("stolen", "goroutines_created"),
+    "steal_probes_per_goroutine": ("steal_probes", "goroutines_created"),
+    "migrations_local_per_goroutine": ("migrations_local", "goroutines_created"),
+    "migrations_remote_per_goroutine": ("migrations_remote", "goroutines_created"),
+    "wakeups_per_goroutine": ("wakeups", "goroutines_created"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# code version and cache location
+# ---------------------------------------------------------------------------------------------
+def _code_files(package_dir: Path | None = None) -> list[Path]:
+    root = Path(package_dir) if package_dir is not None else PACKAGE_DIR
+    files = sorted((root / "_kernel").glob("*.py"))
+    files += [root / f for f in CODE_FILES if (root / f).is_file()]
+    return files
+
+
+def code_version(package_dir: Path | None = None) -> str:
+    """Hash of the simulation path's sources (as on disk now) plus the numba/numpy versions."""
+    import numba
+
+    h = hashlib.sha256()
+    root = Path(package_dir) if package_dir is not None else PACKAGE_DIR
+    for f in _code_files(root):
+        h.update(str(f.relative_to(root)).encode())
+        h.update(b"\0")
+        h.update(f.read_bytes())
+        h.update(b"\0")
+    h.update(f"numba {numba.__version__} numpy {np.__version__}".encode())
+    return h.hexdigest()[:16]
+
+
+# The version of the sources this process imported (a kernel edited later is not what runs here).
+LOADED_CODE_VERSION = code_version()
+if os.environ.get("GMPLAB_WARM_KERNEL") == "1":  # set only while a fork server starts
+    from .simulate import ensure_compiled as _ensure_compiled
+
+    _ensure_compiled()
+
+
+class StaleKernelError(RuntimeError):
+    """The kernel sources changed on disk after this process (or a worker) imported them."""
+
+
+def project_root() -> Path | None:
+    """The source checkout holding this package (editable installs), else None."""
+    root = PACKAGE_DIR.parent
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+def default_cache_dir() -> Path:
+    """``$GMPLAB_CACHE_DIR``, else ``data/cache`` of the checkout, else ``~/.cache/gmplab``."""
+    env = os.environ.get("GMPLAB_CACHE_DIR")
+    if env:
+        return Path(env)
+    root = project_root()
+    if root is not None:
+        return root / "data" / "cache"
+    return Path.home() / ".cache" / "gmplab"
+
+
+def _write_atomic(df: pl.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        df.write_parquet(tmp)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+class Cache:
+    """One parquet file per (spec key, replication) under a code-version folder."""
+
+    def __init__(self, root: Path | str | None = None, version: str | None = None):
+        self.root = Path(root) if root is not None else default_cache_dir()
+        self.version = version or code_version()
+        self.dir = self.root / self.version
+
+    def path(self, key: str, replication: int) -> Path:
+        return self.dir / key[:2] / f"{key}-r{replication}.parquet"
+
+    def has(self, key: str, replication: int) -> bool:
+        return self.path(key, replication).is_file()
+
+    def read(self, key: str, replication: int) -> pl.DataFrame | None:
+        p = self.path(key, replication)
+        try:
+            return pl.read_parquet(p)
+        except FileNotFoundError:
+            return None
+        except Exception:  # a corrupt file (should not happen: writes are atomic): recompute
+            return None
+
+    def write(self, key: str, replication: int, row: pl.DataFrame) -> None:
+        _write_atomic(row, self.path(key, replication))
+
+    # --- the speed log: host ns per goroutine, by policy and log2(Ps), for estimates ---------
+    def _speed_path(self) -> Path:
+        return self.dir / "speed.json"
+
+    def speeds(self) -> dict:
+        try:
+            return json.loads(self._speed_path().read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
+
+    def record_speeds(self, samples: Iterable[tuple[str, int, float]]) -> None:
+        """Fold (policy, procs, ns per goroutine) samples into the log (EWMA, weight 0.3)."""
+        log = self.speeds()
+        for policy, procs, ns in samples:
+            k = f"{policy}/{int(math.log2(max(procs, 1)))}"
+            old = log.get(k)
+            log[k] = ns if old is None else 0.7 * old + 0.3 * ns
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self._speed_path().with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(log, indent=1, sort_keys=True))
+        os.replace(tmp, self._speed_path())
+
+
+# ---------------------------------------------------------------------------------------------
+# sweep specs
+# ---------------------------------------------------------------------------------------------
+def _resolve_costs(costs, overrides: dict, scales: dict) -> Costs:
+    base = Costs.resolve("default" if costs is None else costs)
+    if not overrides and not scales:
+        return base
+    vals = base.as_dict()
+    for k, v in overrides.items():
+        if k not in DEFAULT_COSTS_NS:
+            raise SpecError("costs", f"keys among {sorted(DEFAULT_COSTS_NS)}", k)
+        vals[k] = v
+    for k, f in scales.items():
+        if k not in DEFAULT_COSTS_NS:
+            raise SpecError("costs_scale", f"keys among {sorted(DEFAULT_COSTS_NS)}", k)
+        vals[k] = vals[k] * f
+    tag = ",".join(
+        [f"{k}={v:g}" for k, v in overrides.items()] + [f"{k}x{f:g}" for k, f in scales.items()]
+    )
+    return Costs.from_mapping(vals, f"{base.profile} ({tag})", base=base.as_dict())
+
+
+def point_spec(params: dict, seed: int) -> RunSpec:
+    """The validated RunSpec of one point (one replication; the sweep replicates it).
+
+    Besides make_spec's arguments, a point may give ``cores`` / ``nodes`` / ``cores_per_node``
+    instead of ``topology``, ``costs.KEY`` (ns) and ``costs_scale.KEY`` (a factor on the
+    profile's value) to override single costs, ``rules_off`` as a list or a comma string, and
+    ``gomaxprocs: "cores"`` for all cores.
+    """
+    kw: dict[str, Any] = {}
+    overrides: dict = {}
+    scales: dict = {}
+    topo_bits: dict = {}
+    for k, v in params.items():
+        if k.startswith("costs.") or k.startswith("cost."):
+            overrides[k.split(".", 1)[1]] = v
+        elif k.startswith("costs_scale."):
+            scales[k.split(".", 1)[1]] = v
+        elif k in TOPOLOGY_FIELDS:
+            topo_bits[k] = v
+        elif k in ("seed", "replications"):
+            raise SpecError(k, "set on the sweep, not per point (one root seed per sweep)", v)
+        elif k in SPEC_FIELDS:
+            kw[k] = v
+        else:
+            allowed = sorted(SPEC_FIELDS + TOPOLOGY_FIELDS) + ["costs.KEY", "costs_scale.KEY"]
+            raise SpecError("sweep field", f"one of {allowed}", k)
+    if topo_bits:
+        if "topology" in kw:
+            raise SpecError("topology", "either topology or cores/nodes, not both", topo_bits)
+        nodes = int(topo_bits.get("nodes", 1))
+        if "cores_per_node" in topo_bits:
+            cpn = int(topo_bits["cores_per_node"])
+        else:
+            cores = int(topo_bits.get("cores", 0))
+            if cores < 1 or nodes < 1 or cores % nodes:
+                raise SpecError("cores", f"a positive multiple of nodes={nodes}", cores)
+            cpn = cores // nodes
+        kw["topology"] = f"{nodes}x{cpn}"
+    if kw.get("gomaxprocs") == "cores":
+        kw["gomaxprocs"] = None
+    if isinstance(kw.get("rules_off"), str):
+        kw["rules_off"] = tuple(x for x in kw["rules_off"].split(",") if x)
+    elif kw.get("rules_off") is not None:
+        kw["rules_off"] = tuple(kw["rules_off"])
+    costs = kw.pop("costs", None)
+    if isinstance(costs, dict):
+        overrides = {**costs, **overrides}
+        costs = None
+    kw["costs"] = _resolve_costs(costs, overrides, scales)
+    return make_spec(seed=seed, replications=1, **kw)
+
+
+def _label(params: dict) -> str:
+    def fmt(v):
+        if isinstance(v, float):
+            return f"{v:g}"
+        if isinstance(v, list | tuple):
+            return "+".join(map(str, v)) or "-"
+        if isinstance(v, dict):
+            return ",".join(f"{k}={fmt(x)}" for k, x in v.items()) or "-"
+        return str(v)
+
+    return " ".join(f"{k}={fmt(v)}" for k, v in params.items())
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+    """One configuration of a sweep: its index, what varies, and the spec."""
+
+    index: int
+    params: dict  # the grid/case values of this point (not the base)
+    spec: RunSpec
+
+    @property
+    def key(self) -> str:
+        return self.spec.key()
+
+    @property
+    def label(self) -> str:
+        return _label(self.params)
+
+
+@dataclasses.dataclass
+class Sweep:
+    """A grid over spec fields, replicated from one root seed.
+
+    ``base``: fields shared by every point. ``grid``: field -> values; points are every
+    combination, in the order the fields are given (the last varies fastest). ``cases``: a list
+    of field dicts crossed with the grid (outermost), for points that are not a product.
+    ``replications``: per point to begin with; with ``target_halfwidth`` (relative, e.g. 0.05)
+    points whose ``target_metrics`` 95% interval is wider get more replications, up to
+    ``max_replications`` (saturated points excepted: their tails grow with the run length).
+    """
+
+    name: str = "sweep"
+    base: dict = dataclasses.field(default_factory=dict)
+    grid: dict = dataclasses.field(default_factory=dict)
+    cases: list = dataclasses.field(default_factory=list)
+    replications: int = 3
+    seed: int = 1
+    target_halfwidth: float | None = None
+    target_metrics: tuple = ("sojourn_ns_p99",)
+    max_replications: int | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.replications, int) or self.replications < 1:
+            raise SpecError("replications", "an integer >= 1", self.replications)
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise SpecError("seed", "an integer >= 0", self.seed)
+        if self.target_halfwidth is not None and not self.target_halfwidth > 0:
+            raise SpecError("target_halfwidth", "a relative half-width > 0", self.target_halfwidth)
+        if self.max_replications is not None and self.max_replications < self.replications:
+            raise SpecError(
+                "max_replications", f">= replications ({self.replications})", self.max_replications
+            )
+        for k, v in self.grid.items():
+            if not isinstance(v, list | tuple) or len(v) == 0:
+                raise SpecError(f"grid.{k}", "a non-empty list of values", v)
+        self.target_metrics = tuple(self.target_metrics)
+
+    # --- construction ---------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, d: dict) -> Sweep:
+        known = {f.name for f in dataclasses.fields(cls)}
+        extra = set(d) - known
+        if extra:
+            raise SpecError("sweep", f"keys among {sorted(known)}", sorted(extra))
+        d = dict(d)
+        if "target_metrics" in d:
+            d["target_metrics"] = tuple(d["target_metrics"])
+        return cls(**d)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Sweep:
+        import yaml
+
+        data = yaml.safe_load(Path(path).read_text())
+        if not isinstance(data, dict):
+            raise SpecError("sweep file", "a YAML mapping (name, base, grid, ...)", str(path))
+        data.setdefault("name", Path(path).stem)
+        return cls.from_dict(data)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["target_metrics"] = list(self.target_metrics)
+        return d
+
+    # --- points ---------------------------------------------------------------------------
+    def points(self) -> list[Point]:
+        fields = list(self.grid)
+        combos = list(itertools.product(*[self.grid[f] for f in fields])) or [()]
+        out = []
+        for case in self.cases or [{}]:
+            for combo in combos:
+                varied = {**case, **dict(zip(fields, combo))}
+                params = {**self.base, **varied}
+                out.append(Point(len(out), varied, point_spec(params, self.seed)))
+        return out
+
+    def estimate(self, cache: Cache | None = None, workers: int | None = None) -> Estimate:
+        return estimate(self, cache=cache, workers=workers)
+
+
+# ---------------------------------------------------------------------------------------------
+# one unit of work (runs in a worker)
+# ---------------------------------------------------------------------------------------------
+def _hist_lists(counts: np.ndarray) -> tuple[list, list]:
+    nz = np.nonzero(counts)[0]
+    return nz.astype(np.int32).tolist(), counts[nz].astype(np.int64).tolist()
+
+
+def _drift(batch_count: np.ndarray, batch_sum: np.ndarray) -> float:
+    q = len(batch_count) // 4
+    if q < 1:
+        return float("nan")
+    c0, s0 = batch_count[:q].sum(), batch_sum[:q].sum()
+    c1, s1 = batch_count[-q:].sum(), batch_sum[-q:].sum()
+    if c0 == 0 or c1 == 0 or s0 == 0:
+        return float("nan")
+    return float((s1 / c1) / (s0 / c0))
+
+
+def run_unit(spec: RunSpec, replication: int) -> dict:
+    """One replication of one point: its summary row and HDR histograms, as plain data."""
+    from .simulate import ensure_compiled, run_once
+
+    ensure_compiled()
+    ss = np.random.SeedSequence(spec.seed, spawn_key=(replication,))
+    rep = run_once(spec, ss, replication)
+    summary = {k: v for k, v in rep.summary.items() if k != "replication"}
+    summary["sojourn_drift_ratio"] = _drift(rep.batch_count, rep.batch_sum)
+    return {
+        "key": spec.key(),
+        "replication": replication,
+        "code_version": LOADED_CODE_VERSION,
+        "summary": summary,
+        "hists": {m: _hist_lists(rep.hists[m]) for m in HIST_METRICS},
+    }
+
+
+_FLOAT_KEYS = set(INTERVAL_KEYS) | {"wall_s", "sojourn_drift_ratio", "utilization_run"}
+
+
+def _unit_row(unit: dict, spec: RunSpec) -> pl.DataFrame:
+    cols: dict[str, pl.Series] = {
+        "key": pl.Series([unit["key"]], dtype=pl.String),
+        "replication": pl.Series([unit["replication"]], dtype=pl.Int64),
+        "code_version": pl.Series([unit["code_version"]], dtype=pl.String),
+        "spec_json": pl.Series([json.dumps(spec.to_dict(), sort_keys=True)], dtype=pl.String),
+    }
+    for k, v in unit["summary"].items():
+        is_float = k in _FLOAT_KEYS or isinstance(v, float | np.floating)
+        val = None if v is None else (float(v) if is_float else int(v))
+        cols[k] = pl.Series([val], dtype=pl.Float64 if is_float else pl.Int64)
+    for m, (idx, cnt) in unit["hists"].items():
+        cols[f"hist_{m}_idx"] = pl.Series([idx], dtype=pl.List(pl.Int32))
+        cols[f"hist_{m}_count"] = pl.Series([cnt], dtype=pl.List(pl.Int64))
+    return pl.DataFrame(cols)
+
+
+# ---------------------------------------------------------------------------------------------
+# estimates
+# ---------------------------------------------------------------------------------------------
+def _ns_per_goroutine(spec: RunSpec, speeds: dict) -> float:
+    k = f"{spec.policy}/{int(math.log2(max(spec.procs, 1)))}"
+    if k in speeds:
+        return speeds[k]
+    base = DEFAULT_NS_PER_GOROUTINE.get(spec.policy, 2500.0)
+    # longer goroutines mean more idle/wake/spin events per goroutine in the `go` policy
+    if spec.policy == "go":
+        base *= max(1.0, (spec.workload.service_mean_ns / 10_000.0) ** 0.5)
+    return base
+
+
+@dataclasses.dataclass
+class Estimate:
+    """The size of a sweep and the time it should take before it runs."""
+
+    name: str
+    points: int
+    units: int  # point x replication runs at the initial replication count
+    cached: int  # of those, already in the cache
+    goroutines: int  # goroutines left to simulate
+    cpu_s: float  # host CPU seconds to simulate them
+    wall_s: float  # expected wall time with `workers`
+    workers: int
+    executor: str
+    max_units: int  # with every point at max_replications
+    max_wall_s: float
+
+    def __str__(self) -> str:
+        txt = (
+            f"sweep {self.name}: {self.points} points x replications = {self.units} runs "
+            f"({self.cached} cached), {self.goroutines:,} goroutines to simulate, "
+            f"about {_fmt_s(self.wall_s)} on {self.workers} {self.executor} worker(s)"
+        )
+        if self.max_units > self.units:
+            txt += (
+                f"; up to {self.max_units} runs (about {_fmt_s(self.max_wall_s)}) if every "
+                "point needs the most replications"
+            )
+        return txt
+
+
+def _fmt_s(s: float) -> str:
+    if s < 90:
+        return f"{s:.0f} s"
+    return f"{s / 60:.1f} min"
+
+
+def _auto_workers() -> int:
+    env = os.environ.get("GMPLAB_WORKERS")
+    if env:
+        return max(1, int(env))
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def estimate(
+    sweep: Sweep,
+    cache: Cache | None = None,
+    workers: int | None = None,
+    executor: str = "auto",
+    points: list[Point] | None = None,
+) -> Estimate:
+    cache = cache if cache is not None else Cache()
+    points = points if points is not None else sweep.points()
+    speeds = cache.speeds()
+    r0 = sweep.replications
+    rmax = sweep.max_replications or r0
+    units = cached = gor = 0
+    cpu = cpu_max = 0.0
+    for pt in points:
+        ns = _ns_per_goroutine(pt.spec, speeds)
+        n = pt.spec.workload.goroutines
+        for r in range(rmax):
+            hit = cache.has(pt.key, r)
+            if r < r0:
+                units += 1
+                cached += hit
+                if not hit:
+                    gor += n
+                    cpu += n * ns * 1e-9
+            if not hit:
+                cpu_max += n * ns * 1e-9
+    executor = _choose_executor(executor, cpu)
+    w = 1 if executor == "serial" else (workers or _auto_workers())
+    start = 0.0 if executor == "serial" or cpu == 0 else WORKER_START_S
+    return Estimate(
+        name=sweep.name,
+        points=len(points),
+        units=units,
+        cached=cached,
+        goroutines=gor,
+        cpu_s=cpu,
+        wall_s=cpu / w + start,
+        workers=w,
+        executor=executor,
+        max_units=len(points) * rmax,
+        max_wall_s=cpu_max / w + start,
+    )
+
+
+def _choose_executor(executor: str, cpu_s: float) -> str:
+    if executor == "auto":
+        env = os.environ.get("GMPLAB_EXECUTOR")
+        if env:
+            executor = env
+        elif os.environ.get("GMPLAB_DASK"):
+            executor = "dask"
+        else:
+            return "serial" if cpu_s < AUTO_SERIAL_CPU_S else "processes"
+    if executor not in ("serial", "processes", "dask"):
+        raise SpecError("executor", "auto, serial, processes or dask", executor)
+    return executor
+
+
+# ---------------------------------------------------------------------------------------------
+# progress bars (terminal: tqdm on stderr; notebooks: an HTML bar updated in place)
+# ---------------------------------------------------------------------------------------------
+def _in_notebook() -> bool:
+    if "IPython" not in sys.modules:
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    ip = get_ipython()
+    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+
+
+def _progress_enabled(progress: bool | None) -> bool:
+    if progress is not None:
+        return progress
+    return os.environ.get("GMPLAB_PROGRESS", "1") not in ("0", "false", "no", "")
+
+
+class Progress:
+    """A progress bar over a sweep's runs; a no-op when disabled."""
+
+    def __init__(self, total: int, desc: str, enabled: bool = True):
+        self.total, self.desc, self.n, self.cached = total, desc, 0, 0
+        self.t0 = time.perf_counter()
+        self._last = 0.0
+        self._bar = None
+        self._handle = None
+        if not enabled or total == 0:
+            return
+        if _in_notebook():
+            from IPython.display import HTML, display
+
+            self._handle = display(HTML(self._html()), display_id=True)
+        else:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=desc, unit="run", file=sys.stderr, mininterval=0.5)
+
+    def _html(self, done: bool = False) -> str:
+        el = time.perf_counter() - self.t0
+        eta = ""
+        computed = self.n - self.cached
+        if not done and computed > 0 and self.n < self.total:
+            eta = f", about {_fmt_s(el / computed * (self.total - self.n))} left"
+        state = "done" if done else "running"
+        return (
+            f'<div class="gmplab-progress"><progress value="{self.n}" max="{self.total}" '
+            f'style="width:16em"></progress> <code>{self.desc}</code> {state}: '
+            f"{self.n}/{self.total} runs ({self.cached} from the cache), {_fmt_s(el)}{eta}</div>"
+        )
+
+    def add_total(self, n: int) -> None:
+        self.total += n
+        if self._bar is not None:
+            self._bar.total = self.total
+            self._bar.refresh()
+
+    def update(self, n: int = 1, cached: bool = False) -> None:
+        self.n += n
+        self.cached += n if cached else 0
+        if self._bar is not None:
+            self._bar.update(n)
+        elif self._handle is not None:
+            now = time.perf_counter()
+            if now - self._last > 0.5:
+                from IPython.display import HTML
+
+                self._handle.update(HTML(self._html()))
+                self._last = now
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        elif self._handle is not None:
+            from IPython.display import HTML
+
+            self._handle.update(HTML(self._html(done=True)))
+
+
+# ---------------------------------------------------------------------------------------------
+# executors
+# ---------------------------------------------------------------------------------------------
+def _worker_init() -> None:
+    from .simulate import ensure_compiled
+
+    ensure_compiled()
+
+
+_POOL: dict = {}
+
+
+def _shutdown_pool() -> None:
+    pool = _POOL.pop("pool", None)
+    _POOL.clear()
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(_shutdown_pool)
+
+
+def _process_pool(workers: int, version: str) -> cf.ProcessPoolExecutor:
+    """A pool reused across sweeps in this process (workers keep the kernel loaded)."""
+    if _POOL.get("key") == (workers, version) and not _POOL["pool"]._broken:
+        return _POOL["pool"]
+    _shutdown_pool()
+    ctx = mp.get_context("forkserver")
+    # the fork server imports gmplab and loads the kernel once; workers fork from it warm
+    ctx.set_forkserver_preload(["gmplab.sweep"])
+    os.environ["GMPLAB_WARM_KERNEL"] = "1"
+    try:
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+    finally:
+        os.environ.pop("GMPLAB_WARM_KERNEL", None)
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
+    _POOL.update(pool=pool, key=(workers, version))
+    return pool
+
+
+def _iter_serial(tasks):
+    for spec, rep in tasks:
+        yield run_unit(spec, rep)
+
+
+def _iter_pool(tasks, workers: int, version: str):
+    pool = _process_pool(workers, version)
+    futs = [pool.submit(run_unit, spec, rep) for spec, rep in tasks]
+    try:
+        for f in cf.as_completed(futs):
+            yield f.result()
+    except BaseException:
+        for f in futs:
+            f.cancel()
+        raise
+
+
+@contextlib.contextmanager
+def dask_client(address: str | None = None, workers: int | None = None):
+    """A Dask client: to ``address`` (``tcp://host:port``), else to a loopback LocalCluster."""
+    from dask.distributed import Client, LocalCluster
+
+    if address:
+        client = Client(address)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    cluster = LocalCluster(
+        n_workers=workers or _auto_workers(),
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+    )
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def _iter_dask(tasks, client):
+    from dask.distributed import as_completed
+
+    futs = [client.submit(run_unit, spec, rep, pure=False) for spec, rep in tasks]
+    try:
+        for f in as_completed(futs):
+            yield f.result()
+    except BaseException:
+        client.cancel(futs)
+        raise
+
+
+# ---------------------------------------------------------------------------------------------
+# running
+# ---------------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class RunStats:
+    computed: int = 0  # units simulated now
+    cached: int = 0  # units read from the cache
+    wall_s: float = 0.0  # the whole run, cache reads included
+    executor: str = "serial"
+    workers: int = 1
+    rounds: int = 0  # replication rounds (more than one when a target half-width asked)
+
+
+def _param_frame(points: list[Point]) -> pl.DataFrame:
+    rows = []
+    for pt in points:
+        d = pt.spec.to_dict()
+        row = {
+            "point": pt.index,
+            "label": pt.label,
+            "key": pt.key,
+            "policy": d["policy"],
+            "topology": d["topology"],
+            "nodes": pt.spec.topology.nodes,
+            "cores_per_node": pt.spec.topology.cores_per_node,
+            "cores": d["cores"],
+            "gomaxprocs": d["gomaxprocs"],
+            "arrivals": d["arrivals"],
+            "arrival_path": d["arrival_path"],
+            "load": d["load"],
+            "arrival_rate_per_s": d["arrival_rate_per_s"],
+            "nominal_load": d["nominal_load"],
+            "service": d["service"],
+            "service_mean_ns": d["service_mean_ns"],
+            "service_scv": d["service_scv"],
+            "goroutines": d["goroutines"],
+            "warmup_fraction": d["warmup_fraction"],
+            "costs_profile": d["costs_profile"],
+            **{f"cost_{k}": v for k, v in d["costs"].items()},
+            "seed": d["seed"],
+            "max_live": d["max_live"],
+            "snapshot_ms": d["snapshot_ms"],
+            "batches": d["batches"],
+            "rules_off": ",".join(d["rules_off"]),
+        }
+        rows.append(row)
+    schema_over = {
+        "load": pl.Float64,
+        "arrival_rate_per_s": pl.Float64,
+        "nominal_load": pl.Float64,
+        "service_mean_ns": pl.Float64,
+        "service_scv": pl.Float64,
+        "warmup_fraction": pl.Float64,
+        "snapshot_ms": pl.Float64,
+    }
+    return pl.DataFrame(rows, schema_overrides=schema_over, infer_schema_length=None)
+
+
+def _relative_halfwidth(values: Sequence[float], conf: float = 0.95) -> float:
+    from scipy import stats as sps
+
+    x = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
+    if x.size < 2:
+        return float("inf")
+    half = sps.t.ppf(0.5 + conf / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
+    m = abs(float(x.mean()))
+    if half == 0:
+        return 0.0
+    return float(half / m) if m > 0 else float("inf")
+
+
+def run(
+    sweep: Sweep,
+    executor: str = "auto",
+    workers: int | None = None,
+    dask_address: str | None = None,
+    cache: Cache | None = None,
+    cache_dir: str | Path | None = None,
+    use_cache: bool = True,
+    progress: bool | None = None,
+    verbose: bool = True,
+) -> SweepResult:
+    """Run a sweep (reading what the cache has) and return its table.
+
+    ``executor``: ``auto`` (the default: ``$GMPLAB_EXECUTOR``, ``dask`` when ``$GMPLAB_DASK``
+    names a scheduler, in-process for tiny sweeps, else a process pool), ``serial``,
+    ``processes`` or ``dask`` (``dask_address`` or ``$GMPLAB_DASK``: an existing scheduler;
+    none: a LocalCluster on 127.0.0.1). ``workers``: pool size (default: CPU count, at most 8).
+    """
+    t0 = time.perf_counter()
+    version = code_version()
+    if cache is None:
+        cache = Cache(cache_dir, version)
+    elif cache.version != version:
+        cache = Cache(cache.root, version)
+    points = sweep.points()
+    est = estimate(sweep, cache if use_cache else Cache(cache.root, "-"), workers, executor, points)
+    executor = est.executor
+    dask_address = dask_address or os.environ.get("GMPLAB_DASK") or None
+    if verbose:
+        print(str(est), file=sys.stderr if not _in_notebook() else sys.stdout)
+    stats = RunStats(executor=executor, workers=est.workers)
+    rows: dict[tuple[int, int], pl.DataFrame] = {}
+    nreps = {pt.index: sweep.replications for pt in points}
+    rmax = sweep.max_replications or sweep.replications
+    bar = Progress(0, sweep.name, _progress_enabled(progress))
+    speed_samples: list[tuple[str, int, float]] = []
+
+    with contextlib.ExitStack() as stack:
+        client = None
+        while True:
+            todo = [
+                (pt, r)
+                for pt in points
+                for r in range(nreps[pt.index])
+                if (pt.index, r) not in rows
+            ]
+            if not todo:
+                break
+            stats.rounds += 1
+            bar.add_total(len(todo))
+            tasks = []
+            by_key: dict[str, list[Point]] = {}
+            for pt, r in todo:
+                row = cache.read(pt.key, r) if use_cache else None
+                if row is not None:
+                    rows[(pt.index, r)] = row
+                    stats.cached += 1
+                    bar.update(cached=True)
+                    continue
+                if not any(p.key == pt.key for p, rr in tasks if rr == r):
+                    tasks.append((pt, r))
+                by_key.setdefault(pt.key, []).append(pt)
+            if tasks:
+                specs = [(pt.spec, r) for pt, r in tasks]
+                if executor == "serial":
+                    if LOADED_CODE_VERSION != version:
+                        raise StaleKernelError(
+                            "the kernel sources changed since this process imported gmplab "
+                            f"({LOADED_CODE_VERSION} -> {version}): restart the Python process "
+                            "(in Jupyter: restart the kernel) so results match the cache key"
+                        )
+                    it = _iter_serial(specs)
+                elif executor == "processes":
+                    it = _iter_pool(specs, est.workers, version)
+                else:
+                    if client is None:
+                        client = stack.enter_context(dask_client(dask_address, workers))
+                    it = _iter_dask(specs, client)
+                for unit in it:
+                    if unit["code_version"] != version:
+                        _shutdown_pool()
+                        raise StaleKernelError(
+                            f"a worker ran kernel version {unit['code_version']}, not {version} "
+                            "(the sources on disk here): restart the workers (a Dask cluster "
+                            "must run the same gmplab checkout)"
+                        )
+                    pts = by_key[unit["key"]]
+                    row = _unit_row(unit, pts[0].spec)
+                    if use_cache:
+                        cache.write(unit["key"], unit["replication"], row)
+                    for pt in pts:
+                        if (pt.index, unit["replication"]) in rows:
+                            continue
+                        rows[(pt.index, unit["replication"])] = row
+                        if pt is not pts[0]:
+                            bar.update(cached=True)
+                    stats.computed += 1
+                    s = unit["summary"]
+                    n = max(1, s.get("goroutines_created", 1))
+                    speed_samples.append(
+                        (pts[0].spec.policy, pts[0].spec.procs, s["wall_s"] * 1e9 / n)
+                    )
+                    bar.update()
+            if sweep.target_halfwidth is None:
+                break
+            grow = _grow(sweep, points, rows, nreps, rmax)
+            if not grow:
+                break
+            nreps.update(grow)
+    bar.close()
+    if speed_samples and use_cache:
+        with contextlib.suppress(OSError):
+            cache.record_speeds(speed_samples)
+    stats.wall_s = time.perf_counter() - t0
+    table = _assemble(points, rows, nreps)
+    res = SweepResult(sweep, points, table, version, stats)
+    if verbose:
+        msg = (
+            f"sweep {sweep.name}: {stats.computed} runs simulated, {stats.cached} from the cache, "
+            f"{_fmt_s(stats.wall_s)} ({executor})"
+        )
+        print(msg, file=sys.stderr if not _in_notebook() else sys.stdout)
+    return res
+
+
+def _grow(sweep, points, rows, nreps, rmax) -> dict:
+    """Points that miss the target half-width get replications in proportion (1/sqrt(R) law)."""
+    out = {}
+    for pt in points:
+        r = nreps[pt.index]
+        if r >= rmax:
+            continue
+        reps = [rows[(pt.index, i)] for i in range(r)]
+        drift = np.nanmedian([x["sojourn_drift_ratio"][0] for x in reps] or [np.nan])
+        if drift > SATURATION_DRIFT:
+            continue
+        worst = 0.0
+        for m in sweep.target_metrics:
+            hw = _relative_halfwidth([x[m][0] for x in reps])
+            worst = max(worst, hw)
+        if worst <= sweep.target_halfwidth:
+            continue
+        need = r * (worst / sweep.target_halfwidth) ** 2 * 1.2 if math.isfinite(worst) else 2 * r
+        out[pt.index] = int(min(rmax, max(r + 2, math.ceil(need))))
+    return out
+
+
+def _assemble(points, rows, nreps) -> pl.DataFrame:
+    frames = []
+    for pt in points:
+        for r in range(nreps[pt.index]):
+            frames.append(rows[(pt.index, r)].with_columns(pl.lit(pt.index).alias("point")))
+    data = pl.concat(frames, how="diagonal_relaxed").drop("key", "spec_json")
+    params = _param_frame(points)
+    table = params.join(data, on="point", how="inner")
+    for name, (num, den) in PER_GOROUTINE.items():
+        if num in table.columns and den in table.columns:
+            table = table.with_columns(
+                (pl.col(num).cast(pl.Float64) / pl.col(den).cast(pl.Float64)).alias(name)
+            )
+    return table.sort("point", "replication")
+
+
+# ---------------------------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------------------------
+PARAM_COLUMNS = (
+    "point label key policy topology nodes cores_per_node cores gomaxprocs arrivals arrival_path "
+    "load arrival_rate_per_s nominal_load service service_mean_ns service_scv goroutines "
+    "warmup_fraction costs_profile seed max_live snapshot_ms batches rules_off"
+).split()
+
+
+def _hdr_edges():
+    from ._kernel.hist import hdr_lower_edges_ns, hdr_upper_edges_ns
+
+    return hdr_lower_edges_ns(), hdr_upper_edges_ns()
+
+
+class SweepResult:
+    """A sweep's outputs. ``table``: one row per (point, replication), every parameter a column
+    (costs as ``cost_<key>``), every summary metric a column (docs/report.md lists them)."""
+
+    def __init__(self, sweep: Sweep, points, table: pl.DataFrame, version: str, stats: RunStats):
+        self.sweep = sweep
+        self.points = points
+        self.table = table
+        self.code_version = version
+        self.stats = stats
+
+    def __repr__(self) -> str:
+        return (
+            f"SweepResult({self.sweep.name!r}: {len(self.points)} points, {self.table.height} "
+            f"runs, code {self.code_version})"
+        )
+
+    @property
+    def param_columns(self) -> list[str]:
+        return [c for c in self.table.columns if c in PARAM_COLUMNS or c.startswith("cost_")]
+
+    @property
+    def seeds(self) -> list[int]:
+        return sorted(set(self.table["seed"].to_list()))
+
+    def runs(self) -> pl.DataFrame:
+        """The table without the histogram list columns (what most analyses want)."""
+        return self.table.select([c for c in self.table.columns if not c.startswith("hist_")])
+
+    def summary(self, metrics: Sequence[str] | None = None, conf: float = 0.95) -> pl.DataFrame:
+        """One row per point: parameters, ``replications``, ``saturated``, and for each metric
+        its mean over replications with ``_lo``/``_hi`` (Student-t) and ``_hw_rel`` (the
+        interval's half-width over the mean)."""
+        from scipy import stats as sps
+
+        if metrics is None:
+            metrics = list(INTERVAL_KEYS) + list(PER_GOROUTINE)
+        metrics = [m for m in metrics if m in self.table.columns]
+        t = self.table
+        aggs = [pl.len().alias("replications")]
+        aggs.append(pl.col("sojourn_drift_ratio").median().alias("sojourn_drift_ratio"))
+        for m in metrics:
+            aggs += [pl.col(m).mean().alias(m), pl.col(m).std().alias(f"__sd_{m}")]
+        g = t.group_by("point", maintain_order=True).agg(aggs)
+        ns = sorted(set(g["replications"].to_list()))
+        tq = {n: (float(sps.t.ppf(0.5 + conf / 2, n - 1)) if n > 1 else float("nan")) for n in ns}
+        g = g.with_columns(
+            pl.col("replications").replace_strict(tq, return_dtype=pl.Float64).alias("__t"),
+            (pl.col("sojourn_drift_ratio") > SATURATION_DRIFT).fill_null(False).alias("saturated"),
+        )
+        cols = []
+        for m in metrics:
+            half = (
+                pl.col("__t") * pl.col(f"__sd_{m}") / pl.col("replications").cast(pl.Float64).sqrt()
+            )
+            cols += [
+                (pl.col(m) - half).alias(f"{m}_lo"),
+                (pl.col(m) + half).alias(f"{m}_hi"),
+                pl.when(half == 0).then(0.0).otherwise(half / pl.col(m).abs()).alias(f"{m}_hw_rel"),
+            ]
+        g = g.with_columns(cols).drop([c for c in g.columns if c.startswith("__")])
+        params = t.select(self.param_columns).unique(subset="point", keep="first")
+        return params.join(g, on="point").sort("point")
+
+    def histograms(self, metric: str = "sojourn_ns") -> pl.DataFrame:
+        """Long table: point, replication, lower_ns, upper_ns, count (non-empty HDR cells)."""
+        lo, hi = _hdr_edges()
+        t = self.table.select(
+            "point", "replication", f"hist_{metric}_idx", f"hist_{metric}_count"
+        ).explode(f"hist_{metric}_idx", f"hist_{metric}_count")
+        idx = t[f"hist_{metric}_idx"].to_numpy()
+        return pl.DataFrame(
+            {
+                "point": t["point"],
+                "replication": t["replication"],
+                "lower_ns": lo[idx].astype(np.float64),
+                "upper_ns": hi[idx],
+                "count": t[f"hist_{metric}_count"],
+            }
+        )
+
+    def counts(self, point: int, metric: str = "sojourn_ns") -> np.ndarray:
+        """HDR counts per replication of one point, shape (replications, cells)."""
+        from ._kernel.hist import HDR_ARRAY_LEN
+
+        sub = self.table.filter(pl.col("point") == point).sort("replication")
+        out = np.zeros((sub.height, HDR_ARRAY_LEN), dtype=np.int64)
+        for i, (idx, cnt) in enumerate(
+            zip(sub[f"hist_{metric}_idx"].to_list(), sub[f"hist_{metric}_count"].to_list())
+        ):
+            out[i, np.asarray(idx, dtype=np.int64)] = np.asarray(cnt, dtype=np.int64)
+        return out
+
+    def ccdf(
+        self,
+        metric: str = "sojourn_ns",
+        points: Sequence[int] | None = None,
+        conf: float = 0.95,
+        max_rows: int = 400,
+    ) -> pl.DataFrame:
+        """P(X > x) per point at the HDR cell edges: pooled over replications (``ccdf``) with a
+        Student-t band over replications (``ccdf_lo``/``ccdf_hi``); the parameters joined."""
+        from scipy import stats as sps
+
+        lo_edges, hi_edges = _hdr_edges()
+        pts = points if points is not None else [p.index for p in self.points]
+        frames = []
+        for p in pts:
+            c = self.counts(p, metric)
+            tot = c.sum(axis=1, keepdims=True).astype(float)
+            if tot.sum() == 0:
+                continue
+            per = 1.0 - np.cumsum(c, axis=1) / np.maximum(tot, 1)  # P(X >= upper edge)
+            pooled = 1.0 - np.cumsum(c.sum(axis=0)) / tot.sum()
+            keep = np.nonzero(c.sum(axis=0))[0]
+            keep = keep[np.isfinite(hi_edges[keep])]
+            if len(keep) > max_rows:  # thin the body, keep the whole tail
+                body = keep[pooled[keep] > 0.01]
+                tail = keep[pooled[keep] <= 0.01]
+                step = max(1, math.ceil(len(body) / (max_rows - min(len(tail), max_rows // 2))))
+                keep = np.concatenate([body[::step], tail[-(max_rows // 2) :]])
+            n = c.shape[0]
+            mean = per[:, keep].mean(axis=0)
+            if n > 1:
+                half = sps.t.ppf(0.5 + conf / 2, n - 1) * per[:, keep].std(axis=0, ddof=1)
+                half /= math.sqrt(n)
+            else:
+                half = np.full(len(keep), np.nan)
+            frames.append(
+                pl.DataFrame(
+                    {
+                        "point": np.full(len(keep), p, dtype=np.int64),
+                        "metric": [metric] * len(keep),
+                        "value_ns": hi_edges[keep].astype(np.float64),
+                        "ccdf": pooled[keep],
+                        "ccdf_lo": np.clip(mean - half, 0, 1),
+                        "ccdf_hi": np.clip(mean + half, 0, 1),
+                    }
+                )
+            )
+        if not frames:
+            return pl.DataFrame()
+        params = self.table.select(self.param_columns).unique(subset="point", keep="first")
+        return pl.concat(frames).join(params, on="point", how="left")
+
+
+# ---------------------------------------------------------------------------------------------
+# sensitivity helpers
+# ---------------------------------------------------------------------------------------------
+def charged_cost_keys() -> list[str]:
+    """The cost keys the kernel charges today (those its event loop reads)."""
+    from ._kernel import consts as kc
+
+    src = "\n".join(
+        f.read_text()
+        for f in sorted((PACKAGE_DIR / "_kernel").glob("*.py"))
+        if f.name != "consts.py"
+    )
+    out = []
+    for i, key in enumerate(kc.COST_KEYS):
+        names = [n for n, v in vars(kc).items() if n.startswith("C_") and v == i]
+        if any(re.search(rf"\[\s*(?:kc\.)?{n}\s*\]", src) for n in names):
+            out.append(key)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the command line
+# ---------------------------------------------------------------------------------------------
+def build_arg_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    p = parser or argparse.ArgumentParser(
+        prog="gmplab sweep", description="Run a sweep described by a YAML file."
+    )
+    p.add_argument("spec", help="sweep YAML: name, seed, replications, base, grid, cases, ...")
+    p.add_argument(
+        "--executor",
+        default="auto",
+        choices=["auto", "serial", "processes", "dask"],
+        help="where runs execute (auto: a process pool, in-process for tiny sweeps)",
+    )
+    p.add_argument("--workers", type=int, default=None, help="pool / LocalCluster size")
+    p.add_argument(
+        "--dask",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="run on an existing Dask scheduler (implies --executor dask)",
+    )
+    p.add_argument("--cache-dir", default=None, help="cache root (default: data/cache)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("--out", default=None, help="write the table (parquet; .csv: summary as CSV)")
+    p.add_argument("--estimate", action="store_true", help="print the estimate and stop")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    try:
+        sw = Sweep.from_yaml(args.spec)
+        executor = "dask" if args.dask else args.executor
+        if args.estimate:
+            cache = Cache(args.cache_dir)
+            print(estimate(sw, cache, args.workers, executor))
+            return 0
+        res = run(
+            sw,
+            executor=executor,
+            workers=args.workers,
+            dask_address=args.dask,
+            cache_dir=args.cache_dir,
+            use_cache=not args.no_cache,
+            progress=False if args.quiet else None,
+        )
+    except (SpecError, FileNotFoundError) as e:
+        print(f"gmplab: error: {e}", file=sys.stderr)
+        return 2
+    summ = res.summary(["sojourn_ns_p50", "sojourn_ns_p99", "sched_latency_ns_p99"])
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".csv":
+            summ.write_csv(out)
+        else:
+            res.table.write_parquet(out)
+        print(f"wrote {out}", file=sys.stderr)
+    show = ["label", "replications", "saturated", "sojourn_ns_p50", "sojourn_ns_p99"]
+    show += ["sojourn_ns_p99_hw_rel", "sched_latency_ns_p99"]
+    with pl.Config(tbl_rows=200, tbl_cols=20, fmt_str_lengths=60, tbl_width_chars=160):
+        print(summ.select(show))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli(build_arg_parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
