@@ -93,6 +93,16 @@ def _add_simulate(sub):
         help="record the first K kernel events and print them (time, event, P, M, G)",
     )
     p.add_argument("--rules-off", default="", help="comma-separated Go rules to disable")
+    p.add_argument(
+        "--program",
+        default=None,
+        help="each goroutine's phases KIND:DIST:MEAN_NS[:SCV],... (kinds cpu, syscall, "
+        "syscall_block), e.g. cpu:exp:5000,syscall:const:200000,cpu:exp:5000",
+    )
+    p.add_argument(
+        "--max-syscall-threads", type=_number("--max-syscall-threads", int), default=1024
+    )
+    p.add_argument("--go-version", default="1.27", help="runtime rules, 1.21 .. 1.27")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_simulate)
 
@@ -129,6 +139,9 @@ def cmd_simulate(args) -> int:
             batches=args.batches,
             rules_off=tuple(x for x in args.rules_off.split(",") if x),
             trace_events=args.trace_events,
+            program=args.program,
+            max_syscall_threads=args.max_syscall_threads,
+            go_version=args.go_version,
         )
         result = simulate(spec)
     except SpecError as e:

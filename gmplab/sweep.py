@@ -59,6 +59,9 @@ AUTO_SERIAL_CPU_S = 12.0
 # ns of host CPU per simulated goroutine when nothing was measured yet on this machine (2-core
 # reference machine, 10 us exp goroutines; the cache's speed log replaces these once it exists)
 DEFAULT_NS_PER_GOROUTINE = {"go": 2500.0, "global": 900.0, "central": 650.0, "partitioned": 650.0}
+# Latency intervals are held to the relative target or to target x this floor, whichever is
+# looser: a P99 of 40 ns (one runq op) cannot carry a 2 ns interval and need not.
+PRECISION_FLOOR_NS = 1000.0
 WORKER_START_S = 5.0  # starting the pool: imports + numba cache load, for the estimate
 
 # make_spec's arguments a sweep may set per point (seed and replications are the sweep's own)
@@ -84,6 +87,8 @@ SPEC_FIELDS = (
 )
 # shorthands resolved into the topology: total cores and NUMA nodes
 TOPOLOGY_FIELDS = ("cores", "nodes", "cores_per_node")
+# case: a free-form tag column; goroutines = max(goroutines_min, goroutines_per_proc x Ps)
+EXTRA_FIELDS = ("case", "goroutines_per_proc", "goroutines_min")
 # metrics per goroutine added to every table (name -> (numerator, denominator))
 PER_GOROUTINE = {
     "lock_wait_ns_per_goroutine": ("lock_wait_ns_total", "goroutines_created"),
@@ -238,13 +243,18 @@ def point_spec(params: dict, seed: int) -> RunSpec:
 
     Besides make_spec's arguments, a point may give ``cores`` / ``nodes`` / ``cores_per_node``
     instead of ``topology``, ``costs.KEY`` (ns) and ``costs_scale.KEY`` (a factor on the
-    profile's value) to override single costs, ``rules_off`` as a list or a comma string, and
-    ``gomaxprocs: "cores"`` for all cores.
+    profile's value) to override single costs, ``rules_off`` as a list or a comma string,
+    ``gomaxprocs: "cores"`` for all cores, ``goroutines_per_proc`` (with ``goroutines_min``) for
+    a run length in proportion to the Ps, and ``case``, a free-form tag kept as a column.
     """
     kw: dict[str, Any] = {}
     overrides: dict = {}
     scales: dict = {}
     topo_bits: dict = {}
+    params = dict(params)
+    params.pop("case", None)  # a free-form tag of the point, not a spec field
+    per_proc = params.pop("goroutines_per_proc", None)
+    g_min = params.pop("goroutines_min", None)
     for k, v in params.items():
         if k.startswith("costs.") or k.startswith("cost."):
             overrides[k.split(".", 1)[1]] = v
@@ -257,7 +267,8 @@ def point_spec(params: dict, seed: int) -> RunSpec:
         elif k in SPEC_FIELDS:
             kw[k] = v
         else:
-            allowed = sorted(SPEC_FIELDS + TOPOLOGY_FIELDS) + ["costs.KEY", "costs_scale.KEY"]
+            allowed = sorted(SPEC_FIELDS + TOPOLOGY_FIELDS + EXTRA_FIELDS)
+            allowed += ["costs.KEY", "costs_scale.KEY"]
             raise SpecError("sweep field", f"one of {allowed}", k)
     if topo_bits:
         if "topology" in kw:
@@ -273,6 +284,11 @@ def point_spec(params: dict, seed: int) -> RunSpec:
         kw["topology"] = f"{nodes}x{cpn}"
     if kw.get("gomaxprocs") == "cores":
         kw["gomaxprocs"] = None
+    if per_proc is not None:  # run length in proportion to the Ps (warm-up grows with them)
+        from .topology import Topology
+
+        procs = kw.get("gomaxprocs") or Topology.parse(kw.get("topology", "1x4")).cores
+        kw["goroutines"] = max(int(g_min or 1), int(per_proc) * int(procs))
     if isinstance(kw.get("rules_off"), str):
         kw["rules_off"] = tuple(x for x in kw["rules_off"].split(",") if x)
     elif kw.get("rules_off") is not None:
@@ -768,6 +784,7 @@ def _param_frame(points: list[Point]) -> pl.DataFrame:
         row = {
             "point": pt.index,
             "label": pt.label,
+            "case": str(pt.params.get("case", "")),
             "key": pt.key,
             "policy": d["policy"],
             "topology": d["topology"],
@@ -806,17 +823,26 @@ def _param_frame(points: list[Point]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema_overrides=schema_over, infer_schema_length=None)
 
 
-def _relative_halfwidth(values: Sequence[float], conf: float = 0.95) -> float:
+def _interval(values: Sequence[float], conf: float = 0.95) -> tuple[float, float]:
+    """Mean and Student-t half-width over replications (half inf with fewer than two)."""
     from scipy import stats as sps
 
     x = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
+    if x.size == 0:
+        return float("nan"), float("inf")
     if x.size < 2:
-        return float("inf")
+        return float(x.mean()), float("inf")
     half = sps.t.ppf(0.5 + conf / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
-    m = abs(float(x.mean()))
-    if half == 0:
-        return 0.0
-    return float(half / m) if m > 0 else float("inf")
+    return float(x.mean()), float(half)
+
+
+def meets_target(half: float, mean: float, metric: str, target: float) -> bool:
+    """True when the half-width is at most target x max(|mean|, floor); the floor
+    (PRECISION_FLOOR_NS) applies to ns metrics only."""
+    if half is None or mean is None or not math.isfinite(half) or math.isnan(mean):
+        return False
+    floor = PRECISION_FLOOR_NS if "_ns" in metric else 0.0
+    return half <= target * max(abs(mean), floor)
 
 
 def run(
@@ -955,13 +981,17 @@ def _grow(sweep, points, rows, nreps, rmax) -> dict:
         drift = np.nanmedian([x["sojourn_drift_ratio"][0] for x in reps] or [np.nan])
         if drift > SATURATION_DRIFT:
             continue
-        worst = 0.0
+        worst = 0.0  # the half-width over what the target allows, worst metric
         for m in sweep.target_metrics:
-            hw = _relative_halfwidth([x[m][0] for x in reps])
-            worst = max(worst, hw)
-        if worst <= sweep.target_halfwidth:
+            mean, half = _interval([x[m][0] for x in reps])
+            if meets_target(half, mean, m, sweep.target_halfwidth):
+                continue
+            floor = PRECISION_FLOOR_NS if "_ns" in m else 0.0
+            allowed = sweep.target_halfwidth * max(abs(mean), floor)
+            worst = max(worst, half / allowed if allowed > 0 else math.inf)
+        if worst == 0.0:
             continue
-        need = r * (worst / sweep.target_halfwidth) ** 2 * 1.2 if math.isfinite(worst) else 2 * r
+        need = r * worst**2 * 1.2 if math.isfinite(worst) else 2 * r
         out[pt.index] = int(min(rmax, max(r + 2, math.ceil(need))))
     return out
 
@@ -986,8 +1016,9 @@ def _assemble(points, rows, nreps) -> pl.DataFrame:
 # results
 # ---------------------------------------------------------------------------------------------
 PARAM_COLUMNS = (
-    "point label key policy topology nodes cores_per_node cores gomaxprocs arrivals arrival_path "
-    "load arrival_rate_per_s nominal_load service service_mean_ns service_scv goroutines "
+    "point label case key policy topology nodes cores_per_node cores gomaxprocs arrivals "
+    "arrival_path load arrival_rate_per_s nominal_load service service_mean_ns service_scv "
+    "goroutines "
     "warmup_fraction costs_profile seed max_live snapshot_ms batches rules_off"
 ).split()
 
@@ -1162,6 +1193,219 @@ def charged_cost_keys() -> list[str]:
         if any(re.search(rf"\[\s*(?:kc\.)?{n}\s*\]", src) for n in names):
             out.append(key)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# analysis helpers: paired comparisons, reference curves, cost variants
+# ---------------------------------------------------------------------------------------------
+def cross(*lists: Sequence[dict]) -> list[dict]:
+    """Every combination of the given lists of field dicts, merged (later lists win)."""
+    out = []
+    for combo in itertools.product(*lists):
+        d: dict = {}
+        for part in combo:
+            d.update(part)
+        out.append(d)
+    return out
+
+
+def cost_variants(keys: Sequence[str] | None = None, factors: Sequence[float] = (0.5, 2.0)):
+    """Cases for a one-at-a-time cost sensitivity: the baseline, then each cost key (default:
+    those the kernel charges) scaled by each factor. Each case carries ``case``,
+    ``costs_scale.<key>``."""
+    keys = list(keys) if keys is not None else charged_cost_keys()
+    out = [{"case": "baseline"}]
+    for k in keys:
+        for f in factors:
+            out.append({"case": f"{k} x{f:g}", f"costs_scale.{k}": float(f)})
+    return out
+
+
+def _match(df: pl.DataFrame, where: dict) -> pl.DataFrame:
+    for k, v in where.items():
+        df = df.filter(pl.col(k) == v)
+    return df
+
+
+def compare(
+    result: SweepResult,
+    metric: str,
+    numerator: dict,
+    denominator: dict,
+    by: Sequence[str] = ("case",),
+    conf: float = 0.95,
+) -> pl.DataFrame:
+    """The ratio numerator/denominator of ``metric`` per ``by`` group, paired by replication
+    (both sides use the same child seeds: common random numbers): ``ratio`` (mean of the
+    per-replication ratios), ``ratio_lo``/``ratio_hi`` (Student-t), ``ratio_hw_rel``,
+    ``replications``."""
+    from scipy import stats as sps
+
+    t = result.table
+    by = list(by)
+    num = _match(t, numerator).select(*by, "replication", pl.col(metric).alias("__n"))
+    den = _match(t, denominator).select(*by, "replication", pl.col(metric).alias("__d"))
+    j = num.join(den, on=[*by, "replication"], how="inner").with_columns(
+        (pl.col("__n") / pl.col("__d")).alias("__r")
+    )
+    g = j.group_by(by, maintain_order=True).agg(
+        pl.col("__r").mean().alias("ratio"),
+        pl.col("__r").std().alias("__sd"),
+        pl.len().alias("replications"),
+    )
+    tq = {
+        n: float(sps.t.ppf(0.5 + conf / 2, n - 1)) if n > 1 else float("nan")
+        for n in set(g["replications"].to_list())
+    }
+    half = (
+        pl.col("replications").replace_strict(tq, return_dtype=pl.Float64)
+        * pl.col("__sd")
+        / pl.col("replications").cast(pl.Float64).sqrt()
+    )
+    return g.with_columns(
+        (pl.col("ratio") - half).alias("ratio_lo"),
+        (pl.col("ratio") + half).alias("ratio_hi"),
+        (half / pl.col("ratio").abs()).alias("ratio_hw_rel"),
+    ).drop("__sd")
+
+
+def tornado_table(
+    result: SweepResult,
+    comparisons: Sequence[Sequence[str]],
+    sides: dict,
+    variants: Sequence[dict],
+    metric: str = "sojourn_ns_p99",
+    conf: float = 0.95,
+) -> pl.DataFrame:
+    """For each comparison ``[label, numerator side, denominator side]`` and each cost variant:
+    the ratio, and its change from the baseline in % with a paired Student-t interval (every
+    variant and side shares the replications' seeds). Columns: comparison, cost, factor,
+    ratio, baseline_ratio, change_pct, change_pct_lo, change_pct_hi, replications."""
+    from scipy import stats as sps
+
+    meta = []
+    for v in variants:
+        scale = [(k.split(".", 1)[1], f) for k, f in v.items() if k.startswith("costs_scale.")]
+        if scale:
+            meta.append({"case": v["case"], "cost": scale[0][0], "factor": float(scale[0][1])})
+    meta_df = pl.DataFrame(
+        meta, schema={"case": pl.String, "cost": pl.String, "factor": pl.Float64}
+    )
+    t = result.table
+    frames = []
+    for label, num_side, den_side in comparisons:
+        num = _match(t, sides[num_side]).select("case", "replication", pl.col(metric).alias("n"))
+        den = _match(t, sides[den_side]).select("case", "replication", pl.col(metric).alias("d"))
+        r = num.join(den, on=["case", "replication"]).with_columns(
+            (pl.col("n") / pl.col("d")).alias("r")
+        )
+        base = r.filter(pl.col("case") == "baseline").select("replication", pl.col("r").alias("b"))
+        rr = r.join(base, on="replication").with_columns(
+            ((pl.col("r") / pl.col("b") - 1.0) * 100.0).alias("chg")
+        )
+        g = rr.group_by("case", maintain_order=True).agg(
+            pl.col("r").mean().alias("ratio"),
+            pl.col("b").mean().alias("baseline_ratio"),
+            pl.col("chg").mean().alias("change_pct"),
+            pl.col("chg").std().alias("sd"),
+            pl.len().alias("replications"),
+        )
+        tq = {
+            n: float(sps.t.ppf(0.5 + conf / 2, n - 1)) if n > 1 else float("nan")
+            for n in set(g["replications"].to_list())
+        }
+        half = (
+            pl.col("replications").replace_strict(tq, return_dtype=pl.Float64)
+            * pl.col("sd").fill_null(0.0)
+            / pl.col("replications").cast(pl.Float64).sqrt()
+        )
+        g = g.with_columns(
+            (pl.col("change_pct") - half).alias("change_pct_lo"),
+            (pl.col("change_pct") + half).alias("change_pct_hi"),
+            pl.lit(label).alias("comparison"),
+        ).drop("sd")
+        frames.append(g.join(meta_df, on="case", how="inner"))
+    cols = ["comparison", "cost", "factor", "ratio", "baseline_ratio", "change_pct"]
+    cols += ["change_pct_lo", "change_pct_hi", "replications"]
+    return pl.concat(frames).select(cols) if frames else pl.DataFrame()
+
+
+REFERENCE_MODELS = {
+    "mmc": "M/M/c (one ideal shared queue)",
+    "mm1": "M/M/1 per P (no sharing)",
+}
+
+
+def reference_lines(
+    summary: pl.DataFrame,
+    x: str = "gomaxprocs",
+    metric: str = "sojourn_ns",
+    quantiles: Sequence[str] = ("p50", "p99"),
+    models: Sequence[str] = ("mmc", "mm1"),
+) -> pl.DataFrame:
+    """Exact queueing-theory quantiles beside a summary (exp service, Poisson arrivals, load
+    < 1 only): rows ``x``, ``source`` (the model), ``quantile``, ``value_ns``. For
+    ``sched_latency_ns`` the reference is the queueing delay (wait) W; for ``sojourn_ns`` W + S.
+    """
+    from . import theory
+
+    qmap = {"p50": 0.5, "p90": 0.9, "p99": 0.99, "p999": 0.999}
+    rows = []
+    cols = [x, "gomaxprocs", "nominal_load", "service_mean_ns", "service", "arrivals"]
+    seen = set()
+    for xv, c, rho, s, svc, arr in summary.select(cols).unique(maintain_order=True).iter_rows():
+        if svc != "exp" or arr != "poisson" or rho is None or not 0 < rho < 1:
+            continue
+        for m in models:
+            if (xv, m) in seen:
+                continue
+            seen.add((xv, m))
+            model = theory.mmc(int(c), rho, s) if m == "mmc" else theory.mm1(rho, s)
+            for q in quantiles:
+                p = qmap[q]
+                v = model.sojourn_quantile(p) if metric == "sojourn_ns" else model.wait_quantile(p)
+                rows.append(
+                    {x: xv, "source": REFERENCE_MODELS[m], "quantile": q, "value_ns": float(v)}
+                )
+    if not rows:
+        return pl.DataFrame()
+    return pl.DataFrame(rows)
+
+
+def reference_ccdf(
+    procs: int,
+    load: float,
+    service_mean_ns: float,
+    metric: str = "sojourn_ns",
+    models: Sequence[str] = ("mmc",),
+    points: int = 200,
+) -> pl.DataFrame:
+    """P(X > x) of the exact M/M/c (and M/M/1) models: ``value_ns``, ``ccdf``, ``source``."""
+    from . import theory
+
+    frames = []
+    for m in models:
+        model = (
+            theory.mmc(procs, load, service_mean_ns)
+            if m == "mmc"
+            else theory.mm1(load, service_mean_ns)
+        )
+        hi = float(model.sojourn_quantile(1 - 1e-6))
+        xs = np.geomspace(service_mean_ns * 1e-3, hi, points)
+        sf = model.sojourn_sf(xs) if metric == "sojourn_ns" else model.wait_sf(xs)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "value_ns": xs,
+                    "ccdf": np.asarray(sf, dtype=float),
+                    "source": [
+                        f"{REFERENCE_MODELS[m]}, c={procs}" if m == "mmc" else REFERENCE_MODELS[m]
+                    ]
+                    * len(xs),
+                }
+            )
+        )
+    return pl.concat(frames)
 
 
 # ---------------------------------------------------------------------------------------------
