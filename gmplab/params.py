@@ -106,6 +106,8 @@ class Costs:
 # runtime versions whose scheduler rules the kernel distinguishes (docs/model.md, "Versions")
 GO_VERSIONS = ("1.21", "1.22", "1.23", "1.24", "1.25", "1.26", "1.27")
 BIMODAL_P = 0.9  # Bimodal-1 of validation-oracles.md Table C: 90% short, 10% long
+# p / (1 - p) = 9 exactly: at that SCV the short value is 0 (written out: 0.9/0.1 is 9.000...2)
+BIMODAL_SCV_MAX = 9.0
 
 
 def service_params(service: str, mean_ns: float, scv: float) -> tuple[float, float, float]:
@@ -189,10 +191,10 @@ def _check_dist(n_service, n_mean, n_scv, service, mean, scv_in) -> None:
         raise SpecError(n_scv, "> 0 for pareto (its shape must be > 2)", scv)
     if service == "lognormal" and not scv > 0:
         raise SpecError(n_scv, "> 0 for lognormal", scv)
-    if service == "bimodal" and not 0 < scv < BIMODAL_P / (1 - BIMODAL_P):
+    if service == "bimodal" and not 0 < scv < BIMODAL_SCV_MAX:
         raise SpecError(
             n_scv,
-            f"in (0, {BIMODAL_P / (1 - BIMODAL_P):g}) for bimodal with p={BIMODAL_P} "
+            f"in (0, {BIMODAL_SCV_MAX:g}) for bimodal with p={BIMODAL_P} "
             "(larger needs a negative short value)",
             scv,
         )
@@ -355,8 +357,14 @@ class RunSpec:
                 "goroutines", "large enough that at least one is measured", w.goroutines
             )
         if w.arrivals == "burst":
-            if w.load is not None or w.arrival_rate_per_s is not None:
+            if w.load is not None:
                 raise SpecError("load", "omitted with arrivals=burst (all arrive at t=0)", w.load)
+            if w.arrival_rate_per_s is not None:
+                raise SpecError(
+                    "arrival_rate_per_s",
+                    "omitted with arrivals=burst (all arrive at t=0)",
+                    w.arrival_rate_per_s,
+                )
             if w.goroutines > self.max_live:
                 raise SpecError(
                     "goroutines", f"at most max_live={self.max_live} for a burst", w.goroutines
