@@ -492,9 +492,27 @@ def handoffp(
 
 
 @njit(cache=True)
-def retake_p(sched, pst, sm, hp_actor, hp_pos, act_time, act_seq, trace, p, now, a_sm0):
-    """Detach a P from its syscalling M: the M and its G wait in a syscall-M slot until the
-    syscall returns. Returns False when no slot is free (max_syscall_threads)."""
+def retake_p(
+    sched,
+    pst,
+    sm,
+    pidle,
+    midle,
+    counters,
+    costs,
+    iparams,
+    hp_actor,
+    hp_pos,
+    act_time,
+    act_seq,
+    trace,
+    p,
+    now,
+    a_sm0,
+):
+    """Take a P from its syscalling M (retake / entersyscallblock) and handoffp it. The M and
+    its G wait in a syscall-M slot until the syscall returns. Returns False when no slot is
+    free (max_syscall_threads)."""
     slot = sched[S_SM_FREE]
     if slot < 0:
         return False
@@ -504,11 +522,27 @@ def retake_p(sched, pst, sm, hp_actor, hp_pos, act_time, act_seq, trace, p, now,
     sm[slot, SM_M] = pst[p, PF_M]
     sm[slot, SM_END] = act_time[p]
     sched[S_NSYSCALL_M] += 1
+    counters[K_SYSCALL_RETAKES] += 1
     _trace(trace, sched, now, EV_RETAKE, p, pst[p, PF_M], -1, 0)
     pst[p, PF_M] = -1
     pst[p, PF_CURG] = -1
     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_sm0 + slot, sm[slot, SM_END])
     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+    handoffp(
+        sched,
+        pst,
+        pidle,
+        midle,
+        counters,
+        costs,
+        iparams,
+        hp_actor,
+        hp_pos,
+        act_time,
+        act_seq,
+        p,
+        now,
+    )
     return True
 
 
@@ -1117,15 +1151,9 @@ def run_kernel(
                 ):
                     continue
                 if not retake_p(
-                    sched, pst, sm, hp_actor, hp_pos, act_time, act_seq, trace, p, now, A_SM0
-                ):
-                    status = ST_MAX_THREADS
-                    break
-                retaken += 1
-                counters[K_SYSCALL_RETAKES] += 1
-                handoffp(
                     sched,
                     pst,
+                    sm,
                     pidle,
                     midle,
                     counters,
@@ -1135,9 +1163,14 @@ def run_kernel(
                     hp_pos,
                     act_time,
                     act_seq,
+                    trace,
                     p,
                     now,
-                )
+                    A_SM0,
+                ):
+                    status = ST_MAX_THREADS
+                    break
+                retaken += 1
             if status != ST_OK:
                 break
             # sysmon's idle rounds reset only when retake() took a P from a syscall
@@ -1289,6 +1322,11 @@ def run_kernel(
                             sched,
                             pst,
                             sm,
+                            pidle,
+                            midle,
+                            counters,
+                            costs,
+                            iparams,
                             hp_actor,
                             hp_pos,
                             act_time,
@@ -1300,22 +1338,6 @@ def run_kernel(
                         ):
                             status = ST_MAX_THREADS
                             break
-                        counters[K_SYSCALL_RETAKES] += 1
-                        handoffp(
-                            sched,
-                            pst,
-                            pidle,
-                            midle,
-                            counters,
-                            costs,
-                            iparams,
-                            hp_actor,
-                            hp_pos,
-                            act_time,
-                            act_seq,
-                            p,
-                            now,
-                        )
                 elif pst[p, PF_PREEMPT] == 1 and gt[g, GF_REMAINING] > 0:
                     pst[p, PF_CURG] = -1
                     pst[p, PF_SCHED_START] = now
