@@ -103,6 +103,24 @@ def _add_simulate(sub):
         "--max-syscall-threads", type=_number("--max-syscall-threads", int), default=1024
     )
     p.add_argument("--go-version", default="1.27", help="runtime rules, 1.21 .. 1.27")
+    p.add_argument(
+        "--warmup",
+        default="fixed",
+        help="fixed (--warmup-fraction) | mser5 (the cut picked from the data)",
+    )
+    p.add_argument(
+        "--until-halfwidth",
+        default=None,
+        metavar="SHARE",
+        help="add replications until the P99 interval's half-width is at most "
+        "SHARE of the estimate, e.g. 2%%",
+    )
+    p.add_argument(
+        "--max-replications",
+        type=_number("--max-replications", int),
+        default=200,
+        help="the cap for --until-halfwidth",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_simulate)
 
@@ -143,7 +161,26 @@ def cmd_simulate(args) -> int:
             max_syscall_threads=args.max_syscall_threads,
             go_version=args.go_version,
         )
-        result = simulate(spec)
+        from . import stats
+
+        extra = {}
+        if args.warmup not in ("fixed", "mser5"):
+            raise SpecError("--warmup", "fixed or mser5", args.warmup)
+        target = (
+            None
+            if args.until_halfwidth is None
+            else stats.parse_share(args.until_halfwidth, name="--until-halfwidth")
+        )
+        if args.warmup == "mser5":
+            spec, extra["warmup_mser5"] = stats.choose_warmup_mser5(spec)
+        if target is not None:
+            result, rep = stats.simulate_until_halfwidth(
+                spec, target, max_replications=args.max_replications
+            )
+            rep.pop("history", None)
+            extra["until_halfwidth"] = rep
+        else:
+            result = simulate(spec)
     except SpecError as e:
         print(f"gmplab: error: {e}", file=sys.stderr)
         return 2
@@ -155,14 +192,21 @@ def cmd_simulate(args) -> int:
 
         for line in render_result(result):
             print(line)
+    for name, rep in extra.items():
+        if rep.get("too_short") or rep.get("reached") is False:
+            print(f"gmplab: warning: {rep.get('message', name)}", file=sys.stderr)
     d = result.to_json_dict()
+    d.update(extra)
     d["total_s"] = time.perf_counter() - t0
     if args.trace_events:
         d["events"] = result.events().drop("replication").to_dicts()
     if args.json:
         print(json.dumps({k: (None if _bad(v) else v) for k, v in d.items()}))
         return 0
-    _print_table(d, spec.replications)
+    _print_table(d, result.spec.replications)
+    for rep in extra.values():
+        if rep.get("message"):
+            print(rep["message"])
     if args.trace_events:
         import polars as pl
 

@@ -112,7 +112,7 @@ def go_boundaries_s() -> np.ndarray:
     for k in range(8, 47):
         edges += [(1 << k) + j * (1 << (k - 2)) for j in range(4)]
     edges.append(1 << 47)
-    return np.array([-np.inf] + [e * 1e-9 for e in edges] + [np.inf])
+    return np.array([-np.inf] + [e / 1e9 for e in edges] + [np.inf])  # as Go: ns / 1e9
 
 
 def _go_index_py(value_ns: int) -> int:
