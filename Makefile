@@ -26,11 +26,10 @@ test: venv
 test-slow: venv
 	$(BIN)/python -m pytest -q -m slow
 
-# the main job; for now a demo simulation with its schedtrace (the HTML report comes later)
+# the main job: every notebook through papermill -> reports/index.html
+# (REPORT_FLAGS=--quick: tiny parameters, as the tests run it; --full: the expensive sweeps)
 report: venv
-	mkdir -p reports
-	$(BIN)/gmplab simulate --policy go --topology 2x8 --load 0.9 --goroutines 200000 \
-		--costs default --seed 1 --replications 3 | tee reports/demo-simulate.txt
+	$(BIN)/gmplab report $(REPORT_FLAGS)
 
 bench: venv
 	$(BIN)/python benchmarks/bench_kernel.py

@@ -253,6 +253,34 @@ def cmd_schedtrace(args) -> int:
     return int(cli_main(args.rest) or 0)
 
 
+def _add_sweep(sub):
+    from .sweep import build_arg_parser
+
+    p = sub.add_parser("sweep", help="run a sweep from a YAML file (cached, resumable)")
+    build_arg_parser(p)
+    p.set_defaults(func=cmd_sweep)
+
+
+def cmd_sweep(args) -> int:
+    from .sweep import run_cli
+
+    return run_cli(args)
+
+
+def _add_report(sub):
+    from .report import build_arg_parser
+
+    p = sub.add_parser("report", help="run every notebook and render reports/index.html")
+    build_arg_parser(p)
+    p.set_defaults(func=cmd_report)
+
+
+def cmd_report(args) -> int:
+    from .report import run_cli
+
+    return run_cli(args)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "schedtrace":  # its own parser, --help included
@@ -263,6 +291,8 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_simulate(sub)
     _add_schedtrace(sub)
+    _add_sweep(sub)
+    _add_report(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -340,6 +340,13 @@ class RunSpec:
                 )
             if w.cpu_mean_ns() <= 0:
                 raise SpecError("program", "at least one cpu phase with mean_ns > 0", w.program)
+            if w.has_syscalls() and self.policy != "go":
+                raise SpecError(
+                    "program",
+                    "cpu phases only with policy "
+                    f"{self.policy!r} (syscalls are modelled for policy 'go' only, so far)",
+                    w.program,
+                )
         _check_dist(
             "service",
             "service_mean_ns",

@@ -79,7 +79,8 @@ def new_figure(width: float = 7.5, height: float = 4.2, nrows: int = 1, ncols: i
 
 
 def color_for(name, i: int = 0):
-    return POLICY_COLORS.get(str(name), _PALETTE[(4 + i) % len(_PALETTE)])
+    """A policy's own colour; anything else takes the palette in order."""
+    return POLICY_COLORS.get(str(name), _PALETTE[i % len(_PALETTE)])
 
 
 def _us(x):
@@ -95,9 +96,14 @@ def _fmt_num(v, _pos=None) -> str:
 
 
 def _log_axis(ax, axis: str = "y") -> None:
+    """A log axis labelled in plain numbers: 1-2-5 ticks when it spans under 3 decades."""
     getattr(ax, f"set_{axis}scale")("log")
+    ax.autoscale_view()
     a = ax.yaxis if axis == "y" else ax.xaxis
-    a.set_major_locator(LogLocator(base=10, numticks=12))
+    lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
+    decades = math.log10(hi / lo) if lo > 0 and hi > lo else 10.0
+    subs = (1.0, 2.0, 5.0) if decades < 3 else (1.0,)
+    a.set_major_locator(LogLocator(base=10, subs=subs, numticks=15))
     a.set_major_formatter(FuncFormatter(_fmt_num))
     a.set_minor_formatter(NullFormatter())
 
@@ -127,15 +133,21 @@ def _empty(fig, ax, text="no data") -> Figure:
     return fig
 
 
+SATURATED_LABEL = "saturated (queue grows: no tail)"
+
+
 def _saturated_marks(ax, xs, color, label_done: list) -> None:
-    """Hollow triangles on the top edge at the x of saturated points."""
+    """Hollow triangles on the top edge at the x of saturated points (one neutral legend
+    entry for all of them)."""
     if len(xs) == 0:
         return
     tr = mpl.transforms.blended_transform_factory(ax.transData, ax.transAxes)
-    lbl = None
     if not label_done:
-        lbl = "saturated (queue grows: no tail)"
+        ax.scatter(
+            [], [], marker="^", s=42, facecolors="none", edgecolors="0.35", label=SATURATED_LABEL
+        )
         label_done.append(True)
+    lbl = None
     ax.scatter(
         xs,
         np.full(len(xs), 0.97),
@@ -163,12 +175,15 @@ def latency_vs_x(
     xlabel: str | None = None,
     title: str | None = None,
     log2_x: bool = True,
+    floor_ns: float = 10.0,
 ) -> Figure:
     """Quantiles of a latency metric (ns columns ``<metric>_<q>`` with ``_lo``/``_hi``) against
     ``x``, one colour per ``hue`` value, one line style per quantile, 95% bands; rows with a
     ``source`` other than ``"simulated"`` (columns ``x``, ``quantile``, ``value_ns``) are theory
-    lines; rows with ``saturated`` true are drawn as top-edge triangles."""
+    lines; rows with ``saturated`` true are drawn as top-edge triangles. Values below
+    ``floor_ns`` (a P99 of a few ns is a zero that rounding left) are not drawn."""
     sim, theory = _split_sources(df)
+    floor = floor_ns / 1000.0
     with report_style():
         fig, axes = new_figure(7.6, 4.4)
         ax = axes[0, 0]
@@ -192,7 +207,7 @@ def latency_vs_x(
                     continue
                 xs = ok[x].to_numpy().astype(float)
                 ys = _us(ok[c].to_numpy())
-                good = ys > 0
+                good = ys >= floor
                 lbl = f"{g} {QUANTILE_NAMES.get(q, q)}" if g is not None else QUANTILE_NAMES[q]
                 ax.plot(
                     xs[good],
@@ -208,7 +223,7 @@ def latency_vs_x(
                     band = good & np.isfinite(lo) & np.isfinite(hi)
                     ax.fill_between(
                         xs[band],
-                        np.maximum(lo[band], ys[band] * 1e-3),
+                        np.maximum(lo[band], floor),
                         hi[band],
                         color=col,
                         alpha=0.18,
@@ -221,7 +236,7 @@ def latency_vs_x(
             ):
                 t = theory.filter((pl.col("source") == name) & (pl.col("quantile") == q)).sort(x)
                 ys = _us(t["value_ns"].to_numpy())
-                good = ys > 0
+                good = ys >= floor
                 ax.plot(
                     t[x].to_numpy()[good],
                     ys[good],
@@ -448,10 +463,10 @@ def tornado(
     xlabel: str = "change of the ratio from the default costs (%)",
     max_bars: int = 14,
 ) -> Figure:
-    """One panel per ``comparison``: for each ``cost``, a bar from the change (%) at ``factor``
-    0.5 to the change at ``factor`` 2 (columns ``change_pct`` and optional ``change_pct_lo``/
-    ``change_pct_hi`` whiskers), sorted by the larger absolute change. Costs with no effect
-    sit at zero."""
+    """One panel per ``comparison``: for each ``cost``, one bar per ``factor`` giving the change
+    (%) of the ratio (``change_pct``, optional ``change_pct_lo``/``change_pct_hi`` whiskers),
+    costs sorted by their largest absolute change; costs with no effect sit at zero. Hatched
+    bars (``saturated``): a side of that variant has no stationary tail."""
     with report_style():
         comps = df["comparison"].unique(maintain_order=True).to_list() if df.height else []
         n = max(1, len(comps))
@@ -459,7 +474,20 @@ def tornado(
         fig, axes = new_figure(7.6, max(2.6, height) * n, nrows=n, ncols=1)
         if not comps:
             return _empty(fig, axes[0, 0])
-        colors = {0.5: _PALETTE[0], 2.0: _PALETTE[3]}
+        factors = sorted({float(f) for f in df["factor"].to_list()})
+        blues = sns.color_palette("Blues_r", max(2, sum(f < 1 for f in factors)) + 1)
+        reds = sns.color_palette("Reds", max(2, sum(f > 1 for f in factors)) + 1)[1:]
+        colors, offsets = {}, {}
+        lows = [f for f in factors if f < 1]
+        highs = [f for f in factors if f >= 1]
+        for i, f in enumerate(lows):
+            colors[f] = blues[i] if len(lows) > 1 else _PALETTE[0]
+        for i, f in enumerate(highs):
+            colors[f] = reds[i] if len(highs) > 1 else _PALETTE[3]
+        bar_h = 0.7 / max(1, len(factors))
+        any_sat = False
+        for i, f in enumerate(factors):
+            offsets[f] = -0.35 + bar_h * (i + 0.5)
         for ax, comp in zip(axes[:, 0], comps):
             sub = df.filter(pl.col("comparison") == comp)
             span = (
@@ -471,29 +499,47 @@ def tornado(
             costs = span["cost"].to_list()[::-1]
             for yi, cost in enumerate(costs):
                 rows = sub.filter(pl.col("cost") == cost)
-                for f, ch, lo, hi in rows.select(
+                sat_col = pl.col("saturated") if "saturated" in rows.columns else pl.lit(False)
+                for f, ch, lo, hi, sat in rows.select(
                     "factor",
                     "change_pct",
                     pl.col("change_pct_lo") if "change_pct_lo" in rows.columns else "change_pct",
                     pl.col("change_pct_hi") if "change_pct_hi" in rows.columns else "change_pct",
+                    sat_col,
                 ).iter_rows():
                     col = colors.get(float(f), "0.5")
-                    off = -0.18 if f < 1 else 0.18
-                    ax.barh(yi + off, ch, height=0.34, color=col, alpha=0.85)
+                    off = offsets.get(float(f), 0.0)
+                    ax.barh(
+                        yi + off,
+                        ch,
+                        height=bar_h * 0.95,
+                        color=col,
+                        alpha=0.45 if sat else 0.9,
+                        hatch="////" if sat else None,
+                        edgecolor="0.2" if sat else None,
+                        linewidth=0.5 if sat else 0,
+                    )
+                    any_sat = any_sat or bool(sat)
                     if lo is not None and hi is not None and math.isfinite(lo):
                         ax.plot([lo, hi], [yi + off, yi + off], color="0.2", linewidth=0.9)
             ax.set_yticks(range(len(costs)))
             ax.set_yticklabels(costs)
             ax.axvline(0, color="0.2", linewidth=0.8)
             base = sub["baseline_ratio"][0] if "baseline_ratio" in sub.columns else None
-            ttl = comp if base is None else f"{comp}  (default costs: ratio {base:.3g})"
-            ax.set_title(ttl)
+            ttl = comp if base is None else f"{comp}\nratio at the default costs: {base:.3g}"
+            ax.set_title(ttl, fontsize=9.5)
             ax.set_xlabel(xlabel)
             ax.grid(axis="y", visible=False)
+        names = {0.5: "cost halved", 2.0: "cost doubled"}
         handles = [
-            mpl.patches.Patch(color=colors[0.5], label="cost halved"),
-            mpl.patches.Patch(color=colors[2.0], label="cost doubled"),
+            mpl.patches.Patch(color=colors[f], label=names.get(f, f"cost x{f:g}")) for f in factors
         ]
+        if any_sat:
+            handles.append(
+                mpl.patches.Patch(
+                    facecolor="white", edgecolor="0.2", hatch="////", label=SATURATED_LABEL
+                )
+            )
         axes[0, 0].legend(handles=handles, loc="lower right")
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
@@ -551,4 +597,68 @@ def runq_heatmap(df: pl.DataFrame, title: str | None = None, max_columns: int = 
         ax2.set_xlabel("simulated time (ms)")
         ax2.set_ylabel("goroutines / Ps")
         ax2.legend(loc="upper right", ncols=3)
+        return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# kernel event trace: a Gantt chart of goroutines on Ps
+# ---------------------------------------------------------------------------------------------
+_RUN_ENDS = ("done", "preempt", "syscall")
+
+
+def gantt(df: pl.DataFrame, title: str | None = None, max_ps: int = 32) -> Figure:
+    """Goroutines on Ps over simulated time from a ``Result.events()`` frame: a bar from each
+    ``exec`` to the same goroutine's ``done``/``preempt``/``syscall`` on that P (colour cycles
+    with the goroutine id), ticks for ``wake`` (an M starts on the P), ``park`` (the P idles)
+    and ``steal_pause`` (the usleep(3) before stealing a runnext)."""
+    with report_style():
+        fig, axes = new_figure(7.8, 4.4)
+        ax = axes[0, 0]
+        ev = df.filter(pl.col("p") >= 0).sort("time_ns")
+        if ev.height == 0:
+            return _empty(fig, ax, "no events recorded")
+        if "replication" in ev.columns:
+            ev = ev.filter(pl.col("replication") == ev["replication"].min())
+        t_end = float(df["time_ns"].max())
+        open_: dict[int, tuple[int, float]] = {}
+        bars: dict[int, list] = {}
+        for t, e, p, g in ev.select("time_ns", "event", "p", "g").iter_rows():
+            if p >= max_ps:
+                continue
+            if e == "exec":
+                if p in open_:  # a run we did not see end (should not happen): close it here
+                    g0, t0 = open_.pop(p)
+                    bars.setdefault(p, []).append((t0, t - t0, g0))
+                open_[p] = (g, t)
+            elif e in _RUN_ENDS and p in open_ and open_[p][0] == g:
+                g0, t0 = open_.pop(p)
+                bars.setdefault(p, []).append((t0, t - t0, g0))
+        for p, (g0, t0) in open_.items():  # still running when the trace ended
+            bars.setdefault(p, []).append((t0, t_end - t0, g0))
+        colors = sns.color_palette("tab20", 20)
+        for p, spans in bars.items():
+            xs = [(s / 1000.0, w / 1000.0) for s, w, _ in spans]
+            cs = [colors[int(g) % 20] for _, _, g in spans]
+            ax.broken_barh(xs, (p - 0.4, 0.8), facecolors=cs, edgecolor="white", linewidth=0.3)
+        marks = {"wake": ("|", "0.1"), "park": ("x", "0.45"), "steal_pause": (".", "C3")}
+        for e, (mk, col) in marks.items():
+            sub = ev.filter((pl.col("event") == e) & (pl.col("p") < max_ps))
+            if sub.height:
+                ax.scatter(
+                    sub["time_ns"].to_numpy() / 1000.0,
+                    sub["p"].to_numpy(),
+                    marker=mk,
+                    color=col,
+                    s=22,
+                    label=e,
+                    zorder=4,
+                )
+        nps = min(max_ps, int(ev["p"].max()) + 1)
+        ax.set_ylim(nps - 0.5, -0.5)
+        ax.set_yticks(range(nps))
+        ax.set_ylabel("P")
+        ax.set_xlabel("simulated time (µs)")
+        ax.grid(axis="y", visible=False)
+        ax.set_title(title or "Goroutines on Ps (kernel event trace)")
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
         return fig

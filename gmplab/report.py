@@ -178,8 +178,8 @@ _CSS = """
  font-size:13px;line-height:1.45;background:#fbfcfd}
 .gmplab-box h3{margin:.1em 0 .4em 0;font-size:14px}
 .gmplab-box table{border-collapse:collapse;font-size:12.5px}
-.gmplab-box td,.gmplab-box th{padding:2px 8px;border-bottom:1px solid #eaeef2;text-align:left;
- vertical-align:top}
+.gmplab-box table td,.gmplab-box table th{padding:2px 8px!important;text-align:left!important;
+ border-bottom:1px solid #eaeef2;vertical-align:top}
 .gmplab-box code{font-size:12px}
 .gmplab-validity{border-left:4px solid #bf8700}
 .gmplab-provenance{color:#444;font-size:12px}
@@ -330,7 +330,10 @@ class Page:
                 "wall_s": round(res.stats.wall_s, 2),
                 "executor": res.stats.executor,
                 "seed": sweep.seed,
-                "replications": f"{sweep.replications}..{sweep.max_replications or sweep.replications}",
+                "replications": "{}..{}".format(
+                    res.table.group_by("point").len()["len"].min(),
+                    res.table.group_by("point").len()["len"].max(),
+                ),
                 "code_version": res.code_version,
             }
         )
@@ -374,7 +377,9 @@ class Page:
         for row in df.head(max_rows).iter_rows():
             cells = []
             for v in row:
-                if isinstance(v, float):
+                if v is None:
+                    txt = "-"
+                elif isinstance(v, float):
                     txt = (
                         "nan"
                         if not math.isfinite(v)
@@ -386,9 +391,8 @@ class Page:
             body.append("<tr>" + "".join(cells) + "</tr>")
         more = f"<p>{df.height - max_rows} more rows not shown.</p>" if df.height > max_rows else ""
         cap = f"<h3>{html.escape(caption)}</h3>" if caption else ""
-        self._show(
-            f'<div class="gmplab-box">{cap}<table><tr>{head}</tr>{"".join(body)}</table>{more}</div>'
-        )
+        rows = "".join(body)
+        self._show(f'<div class="gmplab-box">{cap}<table><tr>{head}</tr>{rows}</table>{more}</div>')
 
     def precision(
         self,
@@ -397,34 +401,39 @@ class Page:
         label: str = "label",
         target: float = PRECISION_TARGET,
         what: str = "",
-    ) -> pl.DataFrame:
+    ) -> None:
         """The 95% interval half-widths the plotted points reached, against the target.
 
         Saturated points (no stationary tail) are listed apart: their P99 grows with the run
-        length, so no interval describes them. Returns the per-point table.
+        length, so no interval describes them. The per-point rows are kept in
+        ``self.precision_rows`` (and precision.json).
         """
         rows = []
         for m in metrics:
+            floor = PRECISION_FLOOR_NS if "_ns" in m else 0.0
             for r in summary.iter_rows(named=True):
                 mean, lo, hi = r.get(m), r.get(f"{m}_lo"), r.get(f"{m}_hi")
                 half = (hi - lo) / 2 if lo is not None and hi is not None else float("nan")
                 sat = bool(r.get("saturated", False))
+                nsat = r.get("saturated_replications")
                 rows.append(
                     {
                         "metric": m,
-                        "point": str(r.get(label, r.get("point"))),
+                        "point": str(r.get(label) or r.get("policy") or r.get("point")),
                         "replications": r.get("replications"),
                         "mean": mean,
                         "half_width": half,
                         "hw_rel": half / abs(mean) if mean else (0.0 if half == 0 else math.inf),
+                        # the same against the floor for tiny ns values (what the target uses)
+                        "hw_eff": half / max(abs(mean or 0.0), floor) if floor or mean else 0.0,
                         "saturated": sat,
+                        "saturated_replications": nsat,
                         "meets": (not sat) and meets_target(half, mean, m, target),
                     }
                 )
         df = pl.DataFrame(rows)
         self.precision_rows += rows
         live = df.filter(~pl.col("saturated"))
-        worst = live.sort("hw_rel", descending=True, nulls_last=True).head(1)
         miss = live.filter(~pl.col("meets"))
         n_sat = df.filter(pl.col("saturated"))["point"].n_unique()
         parts = []
@@ -432,11 +441,11 @@ class Page:
             sub = live.filter(pl.col("metric") == m)
             if sub.height == 0:
                 continue
-            w = sub.sort("hw_rel", descending=True, nulls_last=True).row(0, named=True)
+            w = sub.sort("hw_eff", descending=True, nulls_last=True).row(0, named=True)
             ok = sub["meets"].sum()
             parts.append(
                 f"<tr><td><code>{m}</code></td><td>{ok}/{sub.height}</td>"
-                f"<td>{w['hw_rel'] * 100:.2f}% at {html.escape(w['point'])} "
+                f"<td>{w['hw_eff'] * 100:.2f}% at {html.escape(w['point'])} "
                 f"(&plusmn;{w['half_width']:,.0f} on {w['mean']:,.0f})</td>"
                 f"<td>{sub['replications'].min()}..{sub['replications'].max()}</td></tr>"
             )
@@ -447,9 +456,22 @@ class Page:
             + html.escape(", ".join(miss["point"].unique(maintain_order=True).to_list()[:8]))
             + "</span>"
         )
+        sat_rows = (
+            df.filter(pl.col("saturated"))
+            .unique(subset="point", keep="first", maintain_order=True)
+            .iter_rows(named=True)
+        )
+        sat_list = ", ".join(
+            f"{r['point']} ({r['saturated_replications']} of {r['replications']} replications)"
+            if r.get("saturated_replications") is not None
+            else r["point"]
+            for r in sat_rows
+        )
         sat_txt = (
-            f" {n_sat} saturated point(s) are drawn as triangles and excluded: their queue "
-            "grows for as long as the run lasts, so their P99 has no stationary value."
+            f" {n_sat} saturated point(s) are marked (a triangle, or a hatched bar) and "
+            "excluded: in some or all "
+            "of their replications the queue grows for as long as the run lasts, so their P99 "
+            f"has no stationary value: {html.escape(sat_list)}."
             if n_sat
             else ""
         )
@@ -462,19 +484,21 @@ class Page:
             "<table><tr><th>metric</th><th>points meeting it</th><th>widest</th>"
             "<th>replications</th></tr>" + "".join(parts) + "</table></div>"
         )
-        worst_rel = float(worst["hw_rel"][0]) if worst.height else float("nan")
+        # the page's record: every precision table shown so far
+        every = pl.DataFrame(self.precision_rows)
+        alive = every.filter(~pl.col("saturated"))
+        worst = alive["hw_eff"].max() if alive.height else None
         self._write_json(
             "precision.json",
             {
                 "target": target,
-                "worst_hw_rel": worst_rel if math.isfinite(worst_rel) else None,
-                "points": int(live.height),
-                "missing": int(miss.height),
-                "saturated": int(n_sat),
+                "worst_hw_rel": worst if worst is not None and math.isfinite(worst) else None,
+                "points": int(alive.height),
+                "missing": int(alive.filter(~pl.col("meets")).height),
+                "saturated": int(every.filter(pl.col("saturated")).height),
                 "rows": self.precision_rows,
             },
         )
-        return df
 
     def validity(self, costs: str = "default", cores: Sequence[int] = (), extra: str = "") -> None:
         """Which costs profile, whether it was calibrated (where), what is an extrapolation."""
@@ -650,6 +674,7 @@ def render_html(nb_path: Path, title: str, nav: str) -> str:
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
+        exclude_anchor_links=True,
         mathjax_url="",
         require_js_url="",
     )
@@ -691,6 +716,7 @@ class BuildEntry:
     ok: bool
     wall_s: float
     error: str = ""
+    mode: str = "default"
 
 
 def _fmt_dur(s: float) -> str:
@@ -704,6 +730,8 @@ def write_index(out_dir: Path, entries: list[BuildEntry], mode: str, wall_s: flo
         prov = _load_json(out_dir / e.info.name / "provenance.json")
         over = e.info.budget_s and e.wall_s > e.info.budget_s and mode == "default"
         status = '<span class="ok">ok</span>' if e.ok else '<span class="bad">failed</span>'
+        if e.mode != mode:
+            status += f' <span class="note">({html.escape(e.mode)} build)</span>'
         t = f"{_fmt_dur(e.wall_s)}"
         if e.info.budget_s:
             t += f' / {_fmt_dur(e.info.budget_s)} <span class="{"bad" if over else "note"}">'
@@ -768,11 +796,20 @@ def build(
         raise ValueError(f"mode: one of {MODES} (got {mode!r})")
     out_dir = Path(out_dir) if out_dir else (project_root() or Path.cwd()) / "reports"
     out_dir.mkdir(parents=True, exist_ok=True)
-    infos = discover(notebooks)
+    every = discover(notebooks)
+    infos = every
+    kept: dict[str, BuildEntry] = {}
     if only:
-        infos = [i for i in infos if any(i.name == o or i.name.startswith(o) for o in only)]
+        infos = [i for i in every if any(i.name == o or i.name.startswith(o) for o in only)]
         if not infos:
             raise ValueError(f"--only: no notebook matches {list(only)}")
+        old_build = _load_json(out_dir / "build.json")
+        for nb in old_build.get("notebooks", []):  # the index keeps reports built before
+            info = next((i for i in every if i.name == nb["name"]), None)
+            if info and info not in infos and (out_dir / info.name / "index.html").is_file():
+                kept[info.name] = BuildEntry(
+                    info, nb["ok"], nb["wall_s"], "", nb.get("mode", old_build.get("mode", "?"))
+                )
     t_all = time.perf_counter()
     entries = []
     old = os.environ.get("GMPLAB_REPORT_MODE")
@@ -810,7 +847,7 @@ def build(
                 (dest / "index.html").write_text(
                     f"<!DOCTYPE html><html><body><p>{html.escape(err)}</p></body></html>"
                 )
-            entries.append(BuildEntry(info, ok, wall, err))
+            entries.append(BuildEntry(info, ok, wall, err, mode))
             log(
                 f"[{info.name}] {'ok' if ok else 'FAILED'} in {_fmt_dur(wall)}"
                 + (f": {err}" if err else "")
@@ -821,7 +858,13 @@ def build(
         else:
             os.environ["GMPLAB_REPORT_MODE"] = old
     total = time.perf_counter() - t_all
-    index = write_index(out_dir, entries, mode, total)
+    built = {e.info.name for e in entries}
+    listed = [
+        next(e for e in entries if e.info.name == i.name) if i.name in built else kept[i.name]
+        for i in every
+        if i.name in built or i.name in kept
+    ]
+    index = write_index(out_dir, listed, mode, total)
     (out_dir / "build.json").write_text(
         json.dumps(
             {
@@ -833,8 +876,9 @@ def build(
                         "ok": e.ok,
                         "wall_s": round(e.wall_s, 1),
                         "budget_s": e.info.budget_s,
+                        "mode": e.mode,
                     }
-                    for e in entries
+                    for e in listed
                 ],
             },
             indent=1,

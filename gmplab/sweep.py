@@ -27,6 +27,7 @@ import concurrent.futures as cf
 import contextlib
 import dataclasses
 import hashlib
+import inspect
 import itertools
 import json
 import math
@@ -50,8 +51,9 @@ from .result import HIST_METRICS, INTERVAL_KEYS
 PACKAGE_DIR = Path(__file__).absolute().parent
 # Sources that decide a result beyond the spec's own fields: all of them enter the code version.
 CODE_FILES = ("simulate.py", "result.py", "params.py", "topology.py")
-# A point is saturated (its queue grows without bound) when the sojourn mean of the last quarter
-# of its measured goroutines exceeds this multiple of the first quarter's (median over reps).
+# A replication is saturated (its queue grows without bound) when the sojourn mean of the last
+# quarter of its measured goroutines exceeds this multiple of the first quarter's; a point is
+# saturated when any replication is (near a convoy threshold some runs fall in, some do not).
 SATURATION_DRIFT = 2.0
 # Sweeps whose estimated CPU time is below this run in-process under executor="auto": starting
 # a process pool (each worker loads the numba kernel) costs more than it saves.
@@ -65,25 +67,8 @@ PRECISION_FLOOR_NS = 1000.0
 WORKER_START_S = 5.0  # starting the pool: imports + numba cache load, for the estimate
 
 # make_spec's arguments a sweep may set per point (seed and replications are the sweep's own)
-SPEC_FIELDS = (
-    "policy",
-    "topology",
-    "gomaxprocs",
-    "load",
-    "arrival_rate_per_s",
-    "arrivals",
-    "arrival_path",
-    "service",
-    "service_mean_ns",
-    "service_scv",
-    "goroutines",
-    "warmup_fraction",
-    "costs",
-    "max_live",
-    "check_invariants",
-    "snapshot_ms",
-    "batches",
-    "rules_off",
+SPEC_FIELDS = tuple(
+    n for n in inspect.signature(make_spec).parameters if n not in ("seed", "replications")
 )
 # shorthands resolved into the topology: total cores and NUMA nodes
 TOPOLOGY_FIELDS = ("cores", "nodes", "cores_per_node")
@@ -614,7 +599,12 @@ class Progress:
         self._last = 0.0
         self._bar = None
         self._handle = None
-        if not enabled or total == 0:
+        self.enabled = enabled
+        if total > 0:
+            self._start()
+
+    def _start(self) -> None:
+        if not self.enabled or self._bar is not None or self._handle is not None:
             return
         if _in_notebook():
             from IPython.display import HTML, display
@@ -623,7 +613,9 @@ class Progress:
         else:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=desc, unit="run", file=sys.stderr, mininterval=0.5)
+            self._bar = tqdm(
+                total=self.total, desc=self.desc, unit="run", file=sys.stderr, mininterval=0.5
+            )
 
     def _html(self, done: bool = False) -> str:
         el = time.perf_counter() - self.t0
@@ -640,6 +632,9 @@ class Progress:
 
     def add_total(self, n: int) -> None:
         self.total += n
+        if self._bar is None and self._handle is None:
+            self._start()  # created with the new total
+            return
         if self._bar is not None:
             self._bar.total = self.total
             self._bar.refresh()
@@ -670,6 +665,11 @@ class Progress:
 # executors
 # ---------------------------------------------------------------------------------------------
 def _worker_init() -> None:
+    import signal
+
+    # Ctrl-C (or Jupyter's interrupt) is the parent's to handle: it cancels what is queued and
+    # keeps what finished; workers just finish their run
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from .simulate import ensure_compiled
 
     ensure_compiled()
@@ -777,50 +777,48 @@ class RunStats:
     rounds: int = 0  # replication rounds (more than one when a target half-width asked)
 
 
+_FLOAT_PARAMS = (
+    "load",
+    "arrival_rate_per_s",
+    "nominal_load",
+    "service_mean_ns",
+    "service_scv",
+    "warmup_fraction",
+    "snapshot_ms",
+)
+
+
 def _param_frame(points: list[Point]) -> pl.DataFrame:
+    """One row per point: every field of ``RunSpec.to_dict()`` (costs as ``cost_<key>``,
+    lists as text), plus point, label, case, key, nodes and cores_per_node."""
     rows = []
     for pt in points:
-        d = pt.spec.to_dict()
-        row = {
+        row: dict[str, Any] = {
             "point": pt.index,
             "label": pt.label,
             "case": str(pt.params.get("case", "")),
             "key": pt.key,
-            "policy": d["policy"],
-            "topology": d["topology"],
-            "nodes": pt.spec.topology.nodes,
-            "cores_per_node": pt.spec.topology.cores_per_node,
-            "cores": d["cores"],
-            "gomaxprocs": d["gomaxprocs"],
-            "arrivals": d["arrivals"],
-            "arrival_path": d["arrival_path"],
-            "load": d["load"],
-            "arrival_rate_per_s": d["arrival_rate_per_s"],
-            "nominal_load": d["nominal_load"],
-            "service": d["service"],
-            "service_mean_ns": d["service_mean_ns"],
-            "service_scv": d["service_scv"],
-            "goroutines": d["goroutines"],
-            "warmup_fraction": d["warmup_fraction"],
-            "costs_profile": d["costs_profile"],
-            **{f"cost_{k}": v for k, v in d["costs"].items()},
-            "seed": d["seed"],
-            "max_live": d["max_live"],
-            "snapshot_ms": d["snapshot_ms"],
-            "batches": d["batches"],
-            "rules_off": ",".join(d["rules_off"]),
         }
+        for k, v in pt.spec.to_dict().items():
+            if k in ("replications", "check_invariants", "trace_events"):
+                continue  # one per point here / change no result
+            if k == "costs":
+                row.update({f"cost_{c}": x for c, x in v.items()})
+                continue
+            if k == "topology":
+                row[k] = v
+                row["nodes"] = pt.spec.topology.nodes
+                row["cores_per_node"] = pt.spec.topology.cores_per_node
+                continue
+            if isinstance(v, list | tuple):
+                simple = all(isinstance(x, str | int | float) for x in v)
+                v = ",".join(map(str, v)) if simple else json.dumps(v, sort_keys=True)
+            elif isinstance(v, dict):
+                v = json.dumps(v, sort_keys=True)
+            row[k] = v
         rows.append(row)
-    schema_over = {
-        "load": pl.Float64,
-        "arrival_rate_per_s": pl.Float64,
-        "nominal_load": pl.Float64,
-        "service_mean_ns": pl.Float64,
-        "service_scv": pl.Float64,
-        "warmup_fraction": pl.Float64,
-        "snapshot_ms": pl.Float64,
-    }
-    return pl.DataFrame(rows, schema_overrides=schema_over, infer_schema_length=None)
+    over = {k: pl.Float64 for k in _FLOAT_PARAMS if k in rows[0]}
+    return pl.DataFrame(rows, schema_overrides=over, infer_schema_length=None)
 
 
 def _interval(values: Sequence[float], conf: float = 0.95) -> tuple[float, float]:
@@ -959,8 +957,8 @@ def run(
         with contextlib.suppress(OSError):
             cache.record_speeds(speed_samples)
     stats.wall_s = time.perf_counter() - t0
-    table = _assemble(points, rows, nreps)
-    res = SweepResult(sweep, points, table, version, stats)
+    table, param_cols = _assemble(points, rows, nreps)
+    res = SweepResult(sweep, points, table, version, stats, param_cols)
     if verbose:
         msg = (
             f"sweep {sweep.name}: {stats.computed} runs simulated, {stats.cached} from the cache, "
@@ -978,8 +976,8 @@ def _grow(sweep, points, rows, nreps, rmax) -> dict:
         if r >= rmax:
             continue
         reps = [rows[(pt.index, i)] for i in range(r)]
-        drift = np.nanmedian([x["sojourn_drift_ratio"][0] for x in reps] or [np.nan])
-        if drift > SATURATION_DRIFT:
+        drifts = np.array([x["sojourn_drift_ratio"][0] for x in reps], dtype=float)
+        if np.any(drifts > SATURATION_DRIFT):  # no stationary tail: more runs cannot help
             continue
         worst = 0.0  # the half-width over what the target allows, worst metric
         for m in sweep.target_metrics:
@@ -1009,20 +1007,12 @@ def _assemble(points, rows, nreps) -> pl.DataFrame:
             table = table.with_columns(
                 (pl.col(num).cast(pl.Float64) / pl.col(den).cast(pl.Float64)).alias(name)
             )
-    return table.sort("point", "replication")
+    return table.sort("point", "replication"), params.columns
 
 
 # ---------------------------------------------------------------------------------------------
 # results
 # ---------------------------------------------------------------------------------------------
-PARAM_COLUMNS = (
-    "point label case key policy topology nodes cores_per_node cores gomaxprocs arrivals "
-    "arrival_path load arrival_rate_per_s nominal_load service service_mean_ns service_scv "
-    "goroutines "
-    "warmup_fraction costs_profile seed max_live snapshot_ms batches rules_off"
-).split()
-
-
 def _hdr_edges():
     from ._kernel.hist import hdr_lower_edges_ns, hdr_upper_edges_ns
 
@@ -1033,8 +1023,9 @@ class SweepResult:
     """A sweep's outputs. ``table``: one row per (point, replication), every parameter a column
     (costs as ``cost_<key>``), every summary metric a column (docs/report.md lists them)."""
 
-    def __init__(self, sweep: Sweep, points, table: pl.DataFrame, version: str, stats: RunStats):
+    def __init__(self, sweep, points, table: pl.DataFrame, version: str, stats, param_columns):
         self.sweep = sweep
+        self._param_columns = list(param_columns)
         self.points = points
         self.table = table
         self.code_version = version
@@ -1048,7 +1039,7 @@ class SweepResult:
 
     @property
     def param_columns(self) -> list[str]:
-        return [c for c in self.table.columns if c in PARAM_COLUMNS or c.startswith("cost_")]
+        return list(self._param_columns)
 
     @property
     def seeds(self) -> list[int]:
@@ -1070,6 +1061,9 @@ class SweepResult:
         t = self.table
         aggs = [pl.len().alias("replications")]
         aggs.append(pl.col("sojourn_drift_ratio").median().alias("sojourn_drift_ratio"))
+        aggs.append(
+            (pl.col("sojourn_drift_ratio") > SATURATION_DRIFT).sum().alias("saturated_replications")
+        )
         for m in metrics:
             aggs += [pl.col(m).mean().alias(m), pl.col(m).std().alias(f"__sd_{m}")]
         g = t.group_by("point", maintain_order=True).agg(aggs)
@@ -1077,7 +1071,7 @@ class SweepResult:
         tq = {n: (float(sps.t.ppf(0.5 + conf / 2, n - 1)) if n > 1 else float("nan")) for n in ns}
         g = g.with_columns(
             pl.col("replications").replace_strict(tq, return_dtype=pl.Float64).alias("__t"),
-            (pl.col("sojourn_drift_ratio") > SATURATION_DRIFT).fill_null(False).alias("saturated"),
+            (pl.col("saturated_replications") > 0).alias("saturated"),
         )
         cols = []
         for m in metrics:
@@ -1092,6 +1086,24 @@ class SweepResult:
         g = g.with_columns(cols).drop([c for c in g.columns if c.startswith("__")])
         params = t.select(self.param_columns).unique(subset="point", keep="first")
         return params.join(g, on="point").sort("point")
+
+    def summary_long(self, metrics: Sequence[str], conf: float = 0.95) -> pl.DataFrame:
+        """The summary as one row per (point, metric): label, metric, mean, lo, hi, hw_rel."""
+        s = self.summary(metrics, conf)
+        frames = [
+            s.select(
+                "point",
+                "label",
+                pl.lit(m).alias("metric"),
+                pl.col(m).cast(pl.Float64).alias("mean"),
+                pl.col(f"{m}_lo").cast(pl.Float64).alias("lo"),
+                pl.col(f"{m}_hi").cast(pl.Float64).alias("hi"),
+                pl.col(f"{m}_hw_rel").cast(pl.Float64).alias("hw_rel"),
+            )
+            for m in metrics
+            if m in s.columns
+        ]
+        return pl.concat(frames).sort("point", maintain_order=True)
 
     def histograms(self, metric: str = "sojourn_ns") -> pl.DataFrame:
         """Long table: point, replication, lower_ns, upper_ns, count (non-empty HDR cells)."""
@@ -1280,7 +1292,9 @@ def tornado_table(
     """For each comparison ``[label, numerator side, denominator side]`` and each cost variant:
     the ratio, and its change from the baseline in % with a paired Student-t interval (every
     variant and side shares the replications' seeds). Columns: comparison, cost, factor,
-    ratio, baseline_ratio, change_pct, change_pct_lo, change_pct_hi, replications."""
+    ratio, baseline_ratio, change_pct, change_pct_lo, change_pct_hi, replications, saturated
+    (a side's queue grew without bound in some replication: that ratio has no stationary
+    value)."""
     from scipy import stats as sps
 
     meta = []
@@ -1294,10 +1308,15 @@ def tornado_table(
     t = result.table
     frames = []
     for label, num_side, den_side in comparisons:
-        num = _match(t, sides[num_side]).select("case", "replication", pl.col(metric).alias("n"))
-        den = _match(t, sides[den_side]).select("case", "replication", pl.col(metric).alias("d"))
+        sat = pl.col("sojourn_drift_ratio") > SATURATION_DRIFT
+        num = _match(t, sides[num_side]).select(
+            "case", "replication", pl.col(metric).alias("n"), sat.alias("sn")
+        )
+        den = _match(t, sides[den_side]).select(
+            "case", "replication", pl.col(metric).alias("d"), sat.alias("sd_")
+        )
         r = num.join(den, on=["case", "replication"]).with_columns(
-            (pl.col("n") / pl.col("d")).alias("r")
+            (pl.col("n") / pl.col("d")).alias("r"), (pl.col("sn") | pl.col("sd_")).alias("s")
         )
         base = r.filter(pl.col("case") == "baseline").select("replication", pl.col("r").alias("b"))
         rr = r.join(base, on="replication").with_columns(
@@ -1309,6 +1328,7 @@ def tornado_table(
             pl.col("chg").mean().alias("change_pct"),
             pl.col("chg").std().alias("sd"),
             pl.len().alias("replications"),
+            pl.col("s").any().alias("saturated"),
         )
         tq = {
             n: float(sps.t.ppf(0.5 + conf / 2, n - 1)) if n > 1 else float("nan")
@@ -1326,7 +1346,7 @@ def tornado_table(
         ).drop("sd")
         frames.append(g.join(meta_df, on="case", how="inner"))
     cols = ["comparison", "cost", "factor", "ratio", "baseline_ratio", "change_pct"]
-    cols += ["change_pct_lo", "change_pct_hi", "replications"]
+    cols += ["change_pct_lo", "change_pct_hi", "replications", "saturated"]
     return pl.concat(frames).select(cols) if frames else pl.DataFrame()
 
 
@@ -1351,9 +1371,13 @@ def reference_lines(
 
     qmap = {"p50": 0.5, "p90": 0.9, "p99": 0.99, "p999": 0.999}
     rows = []
-    cols = [x, "gomaxprocs", "nominal_load", "service_mean_ns", "service", "arrivals"]
+    cols = list(
+        dict.fromkeys([x, "gomaxprocs", "nominal_load", "service_mean_ns", "service", "arrivals"])
+    )
     seen = set()
-    for xv, c, rho, s, svc, arr in summary.select(cols).unique(maintain_order=True).iter_rows():
+    for r in summary.select(cols).unique(maintain_order=True).iter_rows(named=True):
+        xv, c, rho, s = r[x], r["gomaxprocs"], r["nominal_load"], r["service_mean_ns"]
+        svc, arr = r["service"], r["arrivals"]
         if svc != "exp" or arr != "poisson" or rho is None or not 0 < rho < 1:
             continue
         for m in models:
@@ -1393,16 +1417,11 @@ def reference_ccdf(
         hi = float(model.sojourn_quantile(1 - 1e-6))
         xs = np.geomspace(service_mean_ns * 1e-3, hi, points)
         sf = model.sojourn_sf(xs) if metric == "sojourn_ns" else model.wait_sf(xs)
+        what = "sojourn" if metric == "sojourn_ns" else "wait"
+        name = f"{REFERENCE_MODELS[m]}, c={procs}" if m == "mmc" else REFERENCE_MODELS[m]
         frames.append(
             pl.DataFrame(
-                {
-                    "value_ns": xs,
-                    "ccdf": np.asarray(sf, dtype=float),
-                    "source": [
-                        f"{REFERENCE_MODELS[m]}, c={procs}" if m == "mmc" else REFERENCE_MODELS[m]
-                    ]
-                    * len(xs),
-                }
+                {"value_ns": xs, "ccdf": np.asarray(sf, dtype=float), "source": f"{name}: {what}"}
             )
         )
     return pl.concat(frames)

@@ -18,6 +18,7 @@ from gmplab.params import Phase
         (dict(go_version="1.4"), "go_version"),
         (dict(max_syscall_threads=0), "max_syscall_threads"),
         (dict(trace_events=-1), "trace_events"),
+        (dict(policy="partitioned", program="cpu:exp:100,syscall_block:exp:100"), "program"),
     ],
 )
 def test_bad_specs_name_the_parameter(kw, param):
