@@ -67,7 +67,7 @@ def _add_simulate(sub):
     g.add_argument("--load", type=_number("--load"), help="lambda*E[S]/min(GOMAXPROCS, cores)")
     g.add_argument("--arrival-rate-per-s", type=_number("--arrival-rate-per-s"))
     p.add_argument("--arrivals", default="poisson", help="poisson | const | burst")
-    p.add_argument("--arrival-path", default="global", help="global | spawn")
+    p.add_argument("--arrival-path", default="global", help="global | spawn | netpoll | random-p")
     p.add_argument("--service", default="exp", help="exp | const | lognormal | bimodal | pareto")
     p.add_argument("--service-mean-ns", type=_number("--service-mean-ns"), default=10_000.0)
     p.add_argument("--service-scv", type=_number("--service-scv"), default=None)
@@ -97,7 +97,7 @@ def _add_simulate(sub):
         "--program",
         default=None,
         help="each goroutine's phases KIND:DIST:MEAN_NS[:SCV],... (kinds cpu, syscall, "
-        "syscall_block), e.g. cpu:exp:5000,syscall:const:200000,cpu:exp:5000",
+        "syscall_block, netwait), e.g. cpu:exp:5000,syscall:const:200000,cpu:exp:5000",
     )
     p.add_argument(
         "--max-syscall-threads", type=_number("--max-syscall-threads", int), default=1024

@@ -238,6 +238,9 @@ class Workload:
         return float(sum(ph.mean_ns for ph in self.phases() if ph.kind == "cpu"))
 
     def has_syscalls(self) -> bool:
+        return any(ph.kind in ("syscall", "syscall_block") for ph in self.phases())
+
+    def has_blocking(self) -> bool:
         return any(ph.kind != "cpu" for ph in self.phases())
 
     def scv(self) -> float:
@@ -286,6 +289,11 @@ class RunSpec:
     def warmup_n(self) -> int:
         return int(self.workload.goroutines * self.workload.warmup_fraction)
 
+    def uses_netpoll(self) -> bool:
+        """netpollinited(): the netpoller is in use (network arrivals or netwait phases)."""
+        w = self.workload
+        return w.arrival_path == "netpoll" or any(ph.kind == "netwait" for ph in w.phases())
+
     def go_version_int(self) -> int:
         major, minor = self.go_version.split(".")
         return int(major) * 100 + int(minor)
@@ -318,6 +326,10 @@ class RunSpec:
             raise SpecError("arrivals", f"one of {sorted(kc.ARRIVALS)}", w.arrivals)
         if w.arrival_path not in kc.PATHS:
             raise SpecError("arrival_path", f"one of {sorted(kc.PATHS)}", w.arrival_path)
+        if w.arrival_path in ("netpoll", "random-p") and self.policy != "go":
+            raise SpecError(
+                "arrival_path", f"global or spawn with policy {self.policy!r}", w.arrival_path
+            )
         if w.service not in kc.DISTS:
             raise SpecError("service", f"one of {sorted(kc.DISTS)}", w.service)
         if w.program is not None:
@@ -340,11 +352,11 @@ class RunSpec:
                 )
             if w.cpu_mean_ns() <= 0:
                 raise SpecError("program", "at least one cpu phase with mean_ns > 0", w.program)
-            if w.has_syscalls() and self.policy != "go":
+            if w.has_blocking() and self.policy != "go":
                 raise SpecError(
                     "program",
                     "cpu phases only with policy "
-                    f"{self.policy!r} (syscalls are modelled for policy 'go' only, so far)",
+                    f"{self.policy!r} (blocking phases are modelled for policy 'go' only, so far)",
                     w.program,
                 )
         _check_dist(

@@ -108,6 +108,10 @@ class Replication:
             "exitsyscall_fast",
             "exitsyscall_idle_p",
             "exitsyscall_global",
+            "netpoll_calls",
+            "netpoll_ready",
+            "netpoll_blocking_wakes",
+            "netpoll_sysmon",
         ):
             s[k] = c[k]
         procs = spec.procs

@@ -72,6 +72,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     iparams[kc.I_G_INITIAL_CAP] = G_INITIAL_CAP
     iparams[kc.I_RULES] = spec.rules_mask()
     iparams[kc.I_GO_VERSION] = spec.go_version_int()
+    iparams[kc.I_NETPOLL] = 1 if spec.uses_netpoll() else 0  # netpollinited()
 
     fparams = np.zeros(kc.N_FPARAMS, dtype=np.float64)
     if w.arrivals != "burst":
@@ -104,7 +105,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     pidle = np.zeros(np_, dtype=np.int64)
     pidle[:] = np.arange(np_)[::-1]
     sched[kc.S_NPIDLE] = np_
-    n_sm = spec.max_syscall_threads if w.has_syscalls() else 0
+    n_sm = spec.max_syscall_threads if w.has_syscalls() else 0  # syscall phases only
     m_max = np_ + n_sm + 2  # every M holds a P, waits in a syscall, or is M0/sysmon
     midle = np.full(m_max, -1, dtype=np.int64)
     midle[0] = 0
@@ -129,7 +130,16 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
         sm[:, kc.SM_G] = np.arange(1, n_sm + 1)  # free list through SM_G
         sm[-1, kc.SM_G] = -1
     sched[kc.S_SM_FREE] = 0 if n_sm else -1
-    n_actors = np_ + 3 + n_sm
+    if spec.uses_netpoll() and "netpoll_block" not in spec.rules_off:
+        # a server's first M ends up blocked in netpoll (lastpoll = 0) with nothing to run
+        sched[kc.S_LASTPOLL] = 0
+        sched[kc.S_NETPOLL_M] = 0
+        sched[kc.S_NMIDLE] = 0
+        midle[0] = -1
+    else:
+        sched[kc.S_LASTPOLL] = 1  # sched.lastpoll: nonzero while no M blocks in netpoll
+        sched[kc.S_NETPOLL_M] = -1
+    n_actors = np_ + 4 + n_sm  # Ps, arrivals, sysmon, snapshots, the netpoll M, syscall Ms
     return dict(
         iparams=iparams,
         fparams=fparams,
@@ -156,6 +166,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
         trace=np.zeros((spec.trace_events, kc.N_TRACE), dtype=np.int64),
         prog=prog,
         sm=sm,
+        nph=np.zeros(cap, dtype=np.int64),
         hp_actor=np.arange(n_actors, dtype=np.int64),
         hp_pos=np.arange(n_actors, dtype=np.int64),
         act_time=np.full(n_actors, kc.INF_NS, dtype=np.int64),
@@ -166,7 +177,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
 _ARG_ORDER = (
     "iparams fparams costs coprimes rng sched pst runq gt pidle midle counters h_sojourn "
     "h_schedlat h_schedule batch_count batch_sum batch_hist snap snap_p snap_midle done_bitmap "
-    "trace prog sm hp_actor hp_pos act_time act_seq"
+    "trace prog sm nph hp_actor hp_pos act_time act_seq"
 ).split()
 
 _compiled = False
@@ -197,9 +208,10 @@ def run_once(spec: RunSpec, seed_seq: np.random.SeedSequence, replication: int =
     arrays = _allocate(spec, seed_state(seed_seq))
     arrays["sched"][kc.S_SEQ] = len(arrays["act_seq"])
     t0 = time.perf_counter()
-    status, gt = run_kernel(*[arrays[k] for k in _ARG_ORDER])
+    status, gt, nph = run_kernel(*[arrays[k] for k in _ARG_ORDER])
     wall = time.perf_counter() - t0
     arrays["gt"] = gt
+    arrays["nph"] = nph
     seed_txt = f"{spec.seed} (replication {replication}, spawn key {seed_seq.spawn_key})"
     if status == kc.ST_MAX_LIVE:
         raise ResourceLimitError(

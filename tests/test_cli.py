@@ -222,7 +222,7 @@ BAD_INPUT = [
     ("load-above-one-unstable", {"load": 1.3, "goroutines": None}, ("load",)),
     ("policy-unknown", {"policy": "fifo"}, ("policy",)),
     ("service-unknown", {"service": "weibull"}, ("service",)),
-    ("arrival-path-unknown", {"arrival_path": "netpoll"}, ("arrival_path", "arrival-path")),
+    ("arrival-path-unknown", {"arrival_path": "epoll"}, ("arrival_path", "arrival-path")),
     ("arrivals-unknown", {"arrivals": "bursty"}, ("arrivals",)),
     ("mean-zero", {"service_mean_ns": 0}, ("service_mean_ns", "service-mean-ns")),
     ("mean-negative", {"service_mean_ns": -100}, ("service_mean_ns", "service-mean-ns")),

@@ -151,17 +151,25 @@ def ticks_until_global_runs(rules, limit=400):
     put(a, 0, 2, False, rules)
     runq.globrunqput(sched, a["gt"], 99)
     for tick in range(1, limit):
+        iparams = np.where(np.arange(kc.N_IPARAMS) == kc.I_RULES, rules, a["iparams"])
         out, g, inherit, _ = loop.find_runnable(
             sched,
             a["gt"],
             pst,
             a["runq"],
             a["pidle"],
+            a["midle"],
+            a["nph"],
             a["counters"],
             a["costs"],
-            np.where(np.arange(kc.N_IPARAMS) == kc.I_RULES, rules, a["iparams"]),
+            iparams,
             a["rng"],
             a["coprimes"],
+            a["hp_actor"],
+            a["hp_pos"],
+            a["act_time"],
+            a["act_seq"],
+            a["trace"],
             0,
             0,
             False,

@@ -53,7 +53,16 @@ ARRIVALS = {"poisson": ARR_POISSON, "const": ARR_CONST, "burst": ARR_BURST}
 
 PATH_GLOBAL = 0  # injectglist from a netpoller M holding no P: global queue + startIdle
 PATH_SPAWN = 1  # a listener goroutine on P0 calls newproc: runnext of P0 + wakep
-PATHS = {"global": PATH_GLOBAL, "spawn": PATH_SPAWN}
+PATH_NETPOLL = 2  # the G becomes ready in the netpoller; whoever polls (netpoll) delivers it
+PATH_RANDOM_P = 3  # runqput on a uniformly random P, then wakep
+PATHS = {
+    "global": PATH_GLOBAL,
+    "spawn": PATH_SPAWN,
+    "netpoll": PATH_NETPOLL,
+    "random-p": PATH_RANDOM_P,
+}
+# sysmon polls the network when nobody has for this long (proc.go, sysmon: 10*1000*1000)
+SYSMON_NETPOLL_NS = 10_000_000
 
 # --- costs (ns), in the order of reference/cost-defaults.md ------------------------------------
 COST_KEYS = (
@@ -122,8 +131,9 @@ N_COSTS = len(COST_KEYS)
     I_G_INITIAL_CAP,
     I_RULES,
     I_GO_VERSION,
-) = range(18)
-N_IPARAMS = 18
+    I_NETPOLL,
+) = range(19)
+N_IPARAMS = 19
 
 # rule switches (bits of iparams[I_RULES]); all on is Go. Ablations and the Go-semantics
 # tests switch one off to show that the behaviour it models changes an outcome.
@@ -136,7 +146,10 @@ RULE_STEAL_HALF = 1 << 5  # runqgrab takes ceil(half) of the victim's ring
 RULE_SPIN_CAP = 1 << 6  # 2*nmspinning < gomaxprocs - npidle before an M may spin
 RULE_SYSMON_PREEMPT = 1 << 7  # sysmon's retake() preempts a G after 10 ms on one schedtick
 RULE_SPINNING = 1 << 8  # wakep/spinning Ms at all (off: a readied G wakes no M)
-RULES_ALL = (1 << 9) - 1
+RULE_NETPOLL_FIND = 1 << 9  # findRunnable's non-blocking netpoll(0) before stealing
+RULE_NETPOLL_BLOCK = 1 << 10  # an M with nothing to do blocks in netpoll (the poller M)
+RULE_SYSMON_NETPOLL = 1 << 11  # sysmon polls when nobody polled for 10 ms
+RULES_ALL = (1 << 12) - 1
 RULE_NAMES = {
     "runnext": RULE_RUNNEXT,
     "runnext_inherit": RULE_RUNNEXT_INHERIT,
@@ -147,6 +160,9 @@ RULE_NAMES = {
     "spin_cap": RULE_SPIN_CAP,
     "sysmon_preempt": RULE_SYSMON_PREEMPT,
     "spinning": RULE_SPINNING,
+    "netpoll_find": RULE_NETPOLL_FIND,
+    "netpoll_block": RULE_NETPOLL_BLOCK,
+    "sysmon_netpoll": RULE_SYSMON_NETPOLL,
 }
 
 # --- float parameters (fparams) ------------------------------------------------------------------
@@ -186,8 +202,11 @@ N_FPARAMS = 5
     S_BLOCKED,
     S_NSYSCALL_M,
     S_SM_FREE,
-) = range(31)
-N_SCHED = 31
+    S_LASTPOLL,
+    S_NETPOLL_M,
+    S_NP_N,
+) = range(34)
+N_SCHED = 34
 
 # --- per-P state (pst columns) -------------------------------------------------------------------
 (
@@ -239,14 +258,22 @@ PH_PAUSE = 4  # stealWork's usleep(3) before taking a running P's runnext
 PH_SYSCALL = 5  # curg is in a syscall; the P stays wired to its M until sysmon retakes it
 
 # --- goroutine table (gt columns) ----------------------------------------------------------------
-(GF_ARRIVAL, GF_REMAINING, GF_RUNNABLE_SINCE, GF_LAST_CORE, GF_SEQ, GF_LINK, GF_PC) = range(7)
-N_GF = 7
+(GF_ARRIVAL, GF_REMAINING, GF_RUNNABLE_SINCE, GF_LAST_CORE, GF_SEQ, GF_LINK, GF_PC, GF_READY) = (
+    range(8)
+)
+N_GF = 8
 
 # --- goroutine programs: the phases a goroutine goes through -------------------------------------
 PHASE_CPU = 0  # run on a P for a drawn duration
 PHASE_SYSCALL = 1  # entersyscall: block in the kernel; the P stays until sysmon retakes it
 PHASE_SYSCALL_BLOCK = 2  # entersyscallblock: a known-blocking syscall, handoffp at once
-PHASE_KINDS = {"cpu": PHASE_CPU, "syscall": PHASE_SYSCALL, "syscall_block": PHASE_SYSCALL_BLOCK}
+PHASE_NETWAIT = 3  # gopark on a network fd; the netpoller readies it after the drawn time
+PHASE_KINDS = {
+    "cpu": PHASE_CPU,
+    "syscall": PHASE_SYSCALL,
+    "syscall_block": PHASE_SYSCALL_BLOCK,
+    "netwait": PHASE_NETWAIT,
+}
 PROG_COLUMNS = ("kind", "dist", "mean_ns", "a", "b", "p")
 (PR_KIND, PR_DIST, PR_MEAN, PR_A, PR_B, PR_P) = range(len(PROG_COLUMNS))
 N_PROG = len(PROG_COLUMNS)
@@ -306,6 +333,10 @@ COUNTER_NAMES = (
     "exitsyscall_idle_p",
     "exitsyscall_global",
     "t_syscall_ns",
+    "netpoll_calls",
+    "netpoll_ready",
+    "netpoll_blocking_wakes",
+    "netpoll_sysmon",
 )
 K = {name: i for i, name in enumerate(COUNTER_NAMES)}
 (
@@ -358,6 +389,10 @@ K = {name: i for i, name in enumerate(COUNTER_NAMES)}
     K_EXITSYSCALL_IDLE_P,
     K_EXITSYSCALL_GLOBAL,
     K_T_SYSCALL,
+    K_NETPOLL_CALLS,
+    K_NETPOLL_READY,
+    K_NETPOLL_BLOCKING_WAKES,
+    K_NETPOLL_SYSMON,
 ) = range(len(COUNTER_NAMES))
 N_COUNTERS = len(COUNTER_NAMES)
 
@@ -376,6 +411,7 @@ SNAP_COLUMNS = (
     "runnable",
     "blocked",
     "syscallthreads",
+    "pollthreads",
 )
 (
     SN_TIME,
@@ -391,6 +427,7 @@ SNAP_COLUMNS = (
     SN_RUNNABLE,
     SN_BLOCKED,
     SN_SYSCALL_M,
+    SN_POLL_M,
 ) = range(len(SNAP_COLUMNS))
 N_SNAP = len(SNAP_COLUMNS)
 # per snapshot per P
@@ -414,6 +451,7 @@ EV_PAUSE = 6  # p's spinning M pauses before stealing a runnext (arg: the victim
 EV_SYSCALL = 7  # g entered a syscall on p (arg: 1 for entersyscallblock)
 EV_RETAKE = 8  # sysmon (or entersyscallblock) took p from m, whose g is in a syscall
 EV_EXITSYSCALL = 9  # g left its syscall (arg: 0 fast path, 1 idle P, 2 global queue)
+EV_NETPOLL = 10  # a netpoll returned Gs (p: the polling P or -1; m: the M; arg: how many)
 TRACE_EVENT_NAMES = (
     "arrive",
     "wake",
@@ -425,6 +463,7 @@ TRACE_EVENT_NAMES = (
     "syscall",
     "retake",
     "exitsyscall",
+    "netpoll",
 )
 
 # --- kernel status codes -------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from .consts import (
     EV_DONE,
     EV_EXEC,
     EV_EXITSYSCALL,
+    EV_NETPOLL,
     EV_PARK,
     EV_PAUSE,
     EV_PREEMPT,
@@ -54,6 +55,7 @@ from .consts import (
     GF_LAST_CORE,
     GF_LINK,
     GF_PC,
+    GF_READY,
     GF_REMAINING,
     GF_RUNNABLE_SINCE,
     GF_SEQ,
@@ -66,6 +68,7 @@ from .consts import (
     I_GOMAXPROCS,
     I_GOROUTINES,
     I_MAX_LIVE,
+    I_NETPOLL,
     I_PATH,
     I_POLICY,
     I_RULES,
@@ -92,6 +95,10 @@ from .consts import (
     K_MIGR_LOCAL,
     K_MIGR_REMOTE,
     K_NEEDSPIN_SETS,
+    K_NETPOLL_BLOCKING_WAKES,
+    K_NETPOLL_CALLS,
+    K_NETPOLL_READY,
+    K_NETPOLL_SYSMON,
     K_NEWM,
     K_OVERFLOWS,
     K_PREEMPT_SLICE_MAX,
@@ -121,6 +128,8 @@ from .consts import (
     K_WAKEUPS,
     K_WINDOW_NS,
     LOCK_SPIN_WINDOW_NS,
+    PATH_NETPOLL,
+    PATH_RANDOM_P,
     PATH_SPAWN,
     PF_CORE,
     PF_CURG,
@@ -163,6 +172,7 @@ from .consts import (
     PH_SYSCALL,
     PH_WAKE,
     PHASE_CPU,
+    PHASE_NETWAIT,
     PHASE_SYSCALL,
     POLICY_CENTRAL,
     POLICY_GLOBAL,
@@ -175,7 +185,10 @@ from .consts import (
     PR_MEAN,
     PR_P,
     RULE_GLOBAL_CHECK_61,
+    RULE_NETPOLL_BLOCK,
+    RULE_NETPOLL_FIND,
     RULE_SPINNING,
+    RULE_SYSMON_NETPOLL,
     RULE_SYSMON_PREEMPT,
     S_ARRIVED,
     S_BLOCKED,
@@ -185,14 +198,17 @@ from .consts import (
     S_GHW,
     S_INHAND,
     S_INV_CODE,
+    S_LASTPOLL,
     S_LIVE,
     S_LOCK_FREE_AT,
     S_MCOUNT,
     S_NEEDSPINNING,
+    S_NETPOLL_M,
     S_NEXT_M_ID,
     S_NMIDLE,
     S_NMSPINNING,
     S_NOW,
+    S_NP_N,
     S_NPIDLE,
     S_NSNAP,
     S_NSYSCALL_M,
@@ -215,6 +231,7 @@ from .consts import (
     SN_INHAND,
     SN_LIVE,
     SN_NEEDSPINNING,
+    SN_POLL_M,
     SN_RUNNABLE,
     SN_RUNNING,
     SN_RUNQUEUE,
@@ -239,6 +256,7 @@ from .consts import (
     SYSMON_IDLE_ROUNDS_BEFORE_BACKOFF,
     SYSMON_MAX_DELAY_US,
     SYSMON_MIN_DELAY_US,
+    SYSMON_NETPOLL_NS,
     TR_ARG,
     TR_EVENT,
     TR_G,
@@ -266,6 +284,7 @@ FOUND = 0
 PARK = 1
 PAUSE = 2
 FAIL = 3
+PARK_NETPOLL = 4  # nothing to run: this M blocks in netpoll (the P is already idle)
 
 N_TIME_CATS = 5  # run, sched, spin, wake, idle
 
@@ -568,6 +587,184 @@ def become_spinning(sched, pst, counters, p):
 
 
 # ---------------------------------------------------------------------------------------------
+# the netpoller: goroutines parked on network readiness, in a heap by ready time
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True)
+def np_push(nph, sched, gt, g):
+    """Park g on the netpoller until gt[g, GF_READY] (ties by arrival index)."""
+    i = sched[S_NP_N]
+    sched[S_NP_N] = i + 1
+    r = gt[g, GF_READY]
+    sq = gt[g, GF_SEQ]
+    while i > 0:
+        par = (i - 1) >> 1
+        h = nph[par]
+        if gt[h, GF_READY] > r or (gt[h, GF_READY] == r and gt[h, GF_SEQ] > sq):
+            nph[i] = h
+            i = par
+        else:
+            break
+    nph[i] = g
+
+
+@njit(cache=True)
+def np_pop(nph, sched, gt):
+    n = sched[S_NP_N] - 1
+    top = nph[0]
+    sched[S_NP_N] = n
+    if n > 0:
+        last = nph[n]
+        r = gt[last, GF_READY]
+        sq = gt[last, GF_SEQ]
+        i = 0
+        while True:
+            c = 2 * i + 1
+            if c >= n:
+                break
+            cg = nph[c]
+            if c + 1 < n:
+                dg = nph[c + 1]
+                if gt[dg, GF_READY] < gt[cg, GF_READY] or (
+                    gt[dg, GF_READY] == gt[cg, GF_READY] and gt[dg, GF_SEQ] < gt[cg, GF_SEQ]
+                ):
+                    c += 1
+                    cg = dg
+            if gt[cg, GF_READY] < r or (gt[cg, GF_READY] == r and gt[cg, GF_SEQ] < sq):
+                nph[i] = cg
+                i = c
+            else:
+                break
+        nph[i] = last
+    return top
+
+
+@njit(cache=True)
+def netpoll(nph, sched, gt, counters, now):
+    """netpoll: every G whose fd is ready by now, as a list through schedlink (head, n).
+
+    They become runnable now (casgstatus(_Gwaiting, _Grunnable)).
+    """
+    head = -1
+    tail = -1
+    n = 0
+    while sched[S_NP_N] > 0 and gt[nph[0], GF_READY] <= now:
+        g = np_pop(nph, sched, gt)
+        gt[g, GF_LINK] = -1
+        gt[g, GF_RUNNABLE_SINCE] = now
+        if tail >= 0:
+            gt[tail, GF_LINK] = g
+        else:
+            head = g
+        tail = g
+        n += 1
+    sched[S_BLOCKED] -= n
+    counters[K_NETPOLL_READY] += n
+    return head, n
+
+
+@njit(cache=True)
+def netpoll_any_waiters(sched, iparams):
+    """netpollAnyWaiters: a G is parked on the network (an accepting server always has one)."""
+    if sched[S_NP_N] > 0:
+        return True
+    return iparams[I_PATH] == PATH_NETPOLL and sched[S_ARRIVED] < iparams[I_GOROUTINES]
+
+
+@njit(cache=True)
+def start_idle(
+    sched, pst, pidle, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, n, now
+):
+    """injectglist's startIdle(n): one non-spinning M per injected G while Ps are idle."""
+    done = now
+    for _ in range(n):
+        done = lock_acquire(sched, costs, counters, done, 1)
+        pp = pidleget(sched, pidle)
+        if pp < 0:
+            sched[S_NEEDSPINNING] = 1
+            counters[K_NEEDSPIN_SETS] += 1
+            break
+        startm(
+            sched, pst, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, pp, False, done
+        )
+    return done
+
+
+@njit(cache=True)
+def injectglist(
+    sched,
+    gt,
+    pst,
+    runq,
+    pidle,
+    midle,
+    counters,
+    costs,
+    iparams,
+    hp_actor,
+    hp_pos,
+    act_time,
+    act_seq,
+    head,
+    n,
+    p,
+    now,
+):
+    """injectglist: with no P (p < 0) every G goes to the global queue and startIdle(n) runs;
+    with a P, one G per idle P goes global (and an M is started for each), the rest go to
+    p's local ring (overflow to the global queue), then wakep. Returns when the caller is done.
+    """
+    if n <= 0:
+        return now
+    rules = iparams[I_RULES]
+    if p < 0:
+        # globrunqputbatch splices the list under the lock: O(1) however many Gs
+        done = lock_acquire(sched, costs, counters, now, 1)
+        g = head
+        while g >= 0:
+            nxt = gt[g, GF_LINK]
+            globrunqput(sched, gt, g)
+            g = nxt
+        counters[K_GPUTS] += n
+        return start_idle(
+            sched, pst, pidle, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, n, done
+        )
+    k = n if n < sched[S_NPIDLE] else sched[S_NPIDLE]
+    done = now
+    g = head
+    if k > 0:
+        done = lock_acquire(sched, costs, counters, now, 1)  # a spliced batch, as above
+        for _ in range(k):
+            nxt = gt[g, GF_LINK]
+            globrunqput(sched, gt, g)
+            g = nxt
+        counters[K_GPUTS] += k
+        done = start_idle(
+            sched, pst, pidle, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, k, done
+        )
+    while g >= 0:
+        nxt = gt[g, GF_LINK]
+        moved = runqput(sched, gt, pst, runq, p, g, False, rules)
+        if moved > 0:
+            counters[K_OVERFLOWS] += 1
+            counters[K_GPUTS] += moved
+            done = lock_acquire(sched, costs, counters, done, 1)  # runqputslow: one batch
+        g = nxt
+    return wakep(
+        sched, pst, pidle, midle, counters, costs, rules, hp_actor, hp_pos, act_time, act_seq, done
+    )
+
+
+@njit(cache=True)
+def netpoll_poke(nph, sched, gt, costs, hp_actor, hp_pos, act_time, act_seq, a_netpoll, now):
+    """A G was parked on the network: an M blocked in netpoll wakes when its fd is ready."""
+    if sched[S_NETPOLL_M] >= 0 and sched[S_NP_N] > 0:
+        r = gt[nph[0], GF_READY]
+        t = (r if r > now else now) + costs[C_WAKEUP]
+        if t < act_time[a_netpoll]:
+            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_netpoll, t)
+
+
+# ---------------------------------------------------------------------------------------------
 # findRunnable for the go policy
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
@@ -644,7 +841,26 @@ def steal_work(sched, gt, pst, runq, counters, costs, rules, rng, coprimes, p, c
 
 @njit(cache=True)
 def find_runnable(
-    sched, gt, pst, runq, pidle, counters, costs, iparams, rng, coprimes, p, t, resume
+    sched,
+    gt,
+    pst,
+    runq,
+    pidle,
+    midle,
+    nph,
+    counters,
+    costs,
+    iparams,
+    rng,
+    coprimes,
+    hp_actor,
+    hp_pos,
+    act_time,
+    act_seq,
+    trace,
+    p,
+    t,
+    resume,
 ):
     """findRunnable (proc.go) for one P at time t. Returns (outcome, g, inherit, c).
 
@@ -682,6 +898,42 @@ def find_runnable(
                 g, nb = globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules)
                 counters[K_GGETS] += nb
                 return FOUND, g, False, c
+            # the non-blocking netpoll(0), before stealing (if no M blocks in netpoll)
+            if (
+                iparams[I_NETPOLL] != 0
+                and (rules & RULE_NETPOLL_FIND)
+                and netpoll_any_waiters(sched, iparams)
+                and sched[S_LASTPOLL] != 0
+            ):
+                c += costs[C_NETPOLL]
+                counters[K_NETPOLL_CALLS] += 1
+                # readiness as of the event's instant: the state this atomic step reads
+                head, n = netpoll(nph, sched, gt, counters, t)
+                if n > 0:
+                    _trace(trace, sched, c, EV_NETPOLL, p, pst[p, PF_M], -1, n)
+                    g = head
+                    rest = gt[g, GF_LINK]
+                    gt[g, GF_LINK] = -1
+                    c = injectglist(
+                        sched,
+                        gt,
+                        pst,
+                        runq,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        iparams,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        rest,
+                        n - 1,
+                        p,
+                        c,
+                    )
+                    return FOUND, g, False, c
         # steal
         do_steal = resume
         if not resume and (rules & RULE_SPINNING):
@@ -735,6 +987,15 @@ def find_runnable(
                     break
             if again:
                 continue
+        # the last M with nothing to do blocks in netpoll until an fd is ready
+        if (
+            iparams[I_NETPOLL] != 0
+            and (rules & RULE_NETPOLL_BLOCK)
+            and netpoll_any_waiters(sched, iparams)
+            and sched[S_LASTPOLL] != 0
+        ):
+            sched[S_LASTPOLL] = 0
+            return PARK_NETPOLL, -1, False, c
         return PARK, -1, False, c
     return FAIL, -1, False, c
 
@@ -780,7 +1041,11 @@ def check_invariants(sched, gt, pst, runq, pidle, iparams):
         return 3
     if nspin != sched[S_NMSPINNING]:
         return 4
-    if sched[S_MCOUNT] != (n - sched[S_NPIDLE]) + sched[S_NMIDLE] + sched[S_NSYSCALL_M] + 1:
+    poll_m = 1 if sched[S_NETPOLL_M] >= 0 else 0
+    if (
+        sched[S_MCOUNT]
+        != (n - sched[S_NPIDLE]) + sched[S_NMIDLE] + sched[S_NSYSCALL_M] + poll_m + 1
+    ):
         return 5
     if queued != sched[S_LIVE] - sched[S_RUNNING] - sched[S_INHAND] - sched[S_BLOCKED]:
         return 6
@@ -873,17 +1138,19 @@ def run_kernel(
     trace,
     prog,
     sm,
+    nph,
     hp_actor,
     hp_pos,
     act_time,
     act_seq,
 ):
-    """Run the simulation to the end. Returns (status, gt): gt may have been reallocated."""
+    """Run the simulation to the end. Returns (status, gt, nph): both may have grown."""
     NP = pst.shape[0]
     A_ARR = NP
     A_SYSMON = NP + 1
     A_SNAP = NP + 2
-    A_SM0 = NP + 3  # syscall-M actors follow
+    A_NETPOLL = NP + 3  # the M blocked in netpoll, when there is one
+    A_SM0 = NP + 4  # syscall-M actors follow
     n_phases = prog.shape[0]
     policy = iparams[I_POLICY]
     rules = iparams[I_RULES]
@@ -904,6 +1171,8 @@ def run_kernel(
         path_delay = 0
     elif path == PATH_SPAWN:
         path_delay = costs[C_NEWPROC]
+    elif path == PATH_NETPOLL:
+        path_delay = 0  # the fd is ready at the arrival; polling costs are charged by pollers
     else:
         path_delay = costs[C_NETPOLL]
     # first events
@@ -916,6 +1185,8 @@ def run_kernel(
         arr_next_f = ia_mean
     if arrivals == ARR_BURST:
         first = costs[C_NEWPROC] if path == PATH_SPAWN else costs[C_NETPOLL]
+        if path == PATH_NETPOLL:
+            first = 0
         if policy == POLICY_CENTRAL or policy == POLICY_PARTITIONED:
             first = 0
         heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, first)
@@ -955,6 +1226,9 @@ def run_kernel(
                 if newcap > max_live:
                     newcap = max_live
                 gt = _grow_gt(gt, newcap)
+                nph2 = np.empty(newcap, dtype=np.int64)
+                nph2[: nph.shape[0]] = nph
+                nph = nph2
                 sched[S_GFREE] = cap
                 sched[S_GCAP] = newcap
                 g = cap
@@ -1034,6 +1308,54 @@ def run_kernel(
                         False,
                         done,
                     )
+            elif path == PATH_NETPOLL:
+                # the connection's goroutine is parked on the netpoller; its fd is ready now
+                gt[g, GF_READY] = now
+                sched[S_BLOCKED] += 1
+                np_push(nph, sched, gt, g)
+                netpoll_poke(
+                    nph, sched, gt, costs, hp_actor, hp_pos, act_time, act_seq, A_NETPOLL, now
+                )
+            elif path == PATH_RANDOM_P:
+                # runqput on a uniformly random P (its M woken if it was idle), then wakep
+                pp = below(rng, NP)
+                t_inj = max(now, inj_free_at)
+                if pst[pp, PF_PHASE] == PH_IDLE:
+                    pidle_remove(sched, pidle, pp)
+                    startm(
+                        sched,
+                        pst,
+                        midle,
+                        counters,
+                        costs,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        pp,
+                        False,
+                        t_inj,
+                    )
+                moved = runqput(sched, gt, pst, runq, pp, g, False, rules)
+                if moved > 0:
+                    counters[K_OVERFLOWS] += 1
+                    counters[K_GPUTS] += moved
+                    # runqputslow links the batch first, then splices it under the lock
+                    t_inj = lock_acquire(sched, costs, counters, t_inj, 1)
+                inj_free_at = wakep(
+                    sched,
+                    pst,
+                    pidle,
+                    midle,
+                    counters,
+                    costs,
+                    rules,
+                    hp_actor,
+                    hp_pos,
+                    act_time,
+                    act_seq,
+                    t_inj,
+                )
             elif path == PATH_SPAWN:
                 # the listener on P0 runs newproc: runqput(P0, g, next=true), then wakep
                 t_inj = max(now, inj_free_at)
@@ -1057,7 +1379,8 @@ def run_kernel(
                 if moved > 0:
                     counters[K_OVERFLOWS] += 1
                     counters[K_GPUTS] += moved
-                    t_inj = lock_acquire(sched, costs, counters, t_inj, moved)
+                    # runqputslow links the batch first, then splices it under the lock
+                    t_inj = lock_acquire(sched, costs, counters, t_inj, 1)
                 inj_free_at = wakep(
                     sched,
                     pst,
@@ -1173,6 +1496,37 @@ def run_kernel(
                 retaken += 1
             if status != ST_OK:
                 break
+            # poll the network if nobody has for 10 ms (and no M blocks in netpoll)
+            if (
+                iparams[I_NETPOLL] != 0
+                and (rules & RULE_SYSMON_NETPOLL)
+                and sched[S_LASTPOLL] != 0
+                and sched[S_LASTPOLL] + SYSMON_NETPOLL_NS < now
+            ):
+                sched[S_LASTPOLL] = now
+                counters[K_NETPOLL_SYSMON] += 1
+                head, n = netpoll(nph, sched, gt, counters, now)
+                if n > 0:
+                    _trace(trace, sched, now, EV_NETPOLL, -1, 1, -1, n)
+                    injectglist(
+                        sched,
+                        gt,
+                        pst,
+                        runq,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        iparams,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        head,
+                        n,
+                        -1,
+                        now,
+                    )
             # sysmon's idle rounds reset only when retake() took a P from a syscall
             if retaken > 0:
                 sched[S_SYSMON_IDLE] = 0
@@ -1226,6 +1580,7 @@ def run_kernel(
                 snap[k, SN_RUNNABLE] = runnable
                 snap[k, SN_BLOCKED] = sched[S_BLOCKED]
                 snap[k, SN_SYSCALL_M] = sched[S_NSYSCALL_M]
+                snap[k, SN_POLL_M] = 1 if sched[S_NETPOLL_M] >= 0 else 0
                 for j in range(snap_midle.shape[1]):
                     snap_midle[k, j] = midle[j] if j < sched[S_NMIDLE] else -1
                 sched[S_NSNAP] = k + 1
@@ -1233,6 +1588,78 @@ def run_kernel(
             else:
                 counters[K_SNAP_DROPPED] += 1
                 heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SNAP, INF_NS)
+
+        elif a == A_NETPOLL:
+            # ---- the M blocked in netpoll wakes: an fd is ready ------------------------------
+            m = sched[S_NETPOLL_M]
+            sched[S_NETPOLL_M] = -1
+            sched[S_LASTPOLL] = now
+            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_NETPOLL, INF_NS)
+            counters[K_NETPOLL_BLOCKING_WAKES] += 1
+            head, n = netpoll(nph, sched, gt, counters, now)
+            done = lock_acquire(sched, costs, counters, now, 1)
+            pp = pidleget(sched, pidle)
+            _trace(trace, sched, now, EV_NETPOLL, pp, m, -1, n)
+            if pp >= 0:
+                account(pst, sched, pp, now, PF_T_IDLE)
+                pst[pp, PF_M] = m
+                pst[pp, PF_SPINNING] = 0
+                pst[pp, PF_SCHED_START] = now
+                if n > 0:
+                    g = head
+                    rest = gt[g, GF_LINK]
+                    gt[g, GF_LINK] = -1
+                    done = injectglist(
+                        sched,
+                        gt,
+                        pst,
+                        runq,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        iparams,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        rest,
+                        n - 1,
+                        pp,
+                        done,
+                    )
+                    pst[pp, PF_CURG] = g
+                    pst[pp, PF_INHERIT] = 0
+                    pst[pp, PF_PHASE] = PH_EXEC
+                    sched[S_INHAND] += 1
+                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, pp, done + costs[C_SWITCH])
+                else:
+                    # nothing ready after all: acquirep and look for work (goto top)
+                    pst[pp, PF_PHASE] = PH_WAKE
+                    sched[S_WAKES] += 1
+                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, pp, done)
+            else:
+                injectglist(
+                    sched,
+                    gt,
+                    pst,
+                    runq,
+                    pidle,
+                    midle,
+                    counters,
+                    costs,
+                    iparams,
+                    hp_actor,
+                    hp_pos,
+                    act_time,
+                    act_seq,
+                    head,
+                    n,
+                    -1,
+                    done,
+                )
+                midle[sched[S_NMIDLE]] = m  # stopm
+                sched[S_NMIDLE] += 1
 
         elif a >= A_SM0:
             # ---- exitsyscall without a P: an idle P, else the global queue and stopm ----------
@@ -1296,6 +1723,20 @@ def run_kernel(
                     heap_set(
                         hp_actor, hp_pos, act_time, act_seq, sched, p, now + gt[g, GF_REMAINING]
                     )
+                elif gt[g, GF_REMAINING] <= 0 and nxt < n_phases and kind == PHASE_NETWAIT:
+                    # gopark on a network fd: the netpoller readies it after the drawn time
+                    pst[p, PF_PREEMPT] = 0
+                    gt[g, GF_READY] = now + draw_phase(rng, prog, nxt)
+                    gt[g, GF_PC] = nxt + 1  # a CPU phase follows, by construction
+                    gt[g, GF_REMAINING] = draw_phase(rng, prog, nxt + 1)
+                    sched[S_BLOCKED] += 1
+                    np_push(nph, sched, gt, g)
+                    netpoll_poke(
+                        nph, sched, gt, costs, hp_actor, hp_pos, act_time, act_seq, A_NETPOLL, now
+                    )
+                    pst[p, PF_CURG] = -1
+                    pst[p, PF_SCHED_START] = now
+                    t_sched = now
                 elif gt[g, GF_REMAINING] <= 0 and nxt < n_phases:
                     # entersyscall / entersyscallblock
                     pst[p, PF_PREEMPT] = 0
@@ -1493,11 +1934,18 @@ def run_kernel(
                         pst,
                         runq,
                         pidle,
+                        midle,
+                        nph,
                         counters,
                         costs,
                         iparams,
                         rng,
                         coprimes,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        trace,
                         p,
                         t_sched,
                         resume,
@@ -1548,8 +1996,8 @@ def run_kernel(
                     )
                     pst[p, PF_PHASE] = PH_PAUSE
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, c)
-                elif out == PARK:
-                    # stopm: the M parks; the P (already idle) waits for startm
+                elif out == PARK or out == PARK_NETPOLL:
+                    # stopm: the M parks (or blocks in netpoll); the P (already idle) waits
                     account(pst, sched, p, c, PF_T_SPIN if pst[p, PF_SPINNING] == 1 else PF_T_SCHED)
                     pst[p, PF_SPINNING] = 0
                     if pst[p, PF_SCHED_START] >= sched[S_WINDOW_START]:
@@ -1557,8 +2005,25 @@ def run_kernel(
                         h_schedule[hdr_index(sd)] += 1
                         counters[K_SCHEDULE_SUM] += sd
                         counters[K_SCHEDULE_COUNT] += 1
-                    _trace(trace, sched, c, EV_PARK, p, pst[p, PF_M], -1, 0)
-                    stopm(sched, pst, midle, p)
+                    _trace(
+                        trace,
+                        sched,
+                        c,
+                        EV_PARK,
+                        p,
+                        pst[p, PF_M],
+                        -1,
+                        1 if out == PARK_NETPOLL else 0,
+                    )
+                    if out == PARK_NETPOLL:
+                        sched[S_NETPOLL_M] = pst[p, PF_M]
+                        pst[p, PF_M] = -1
+                        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_NETPOLL, INF_NS)
+                        netpoll_poke(
+                            nph, sched, gt, costs, hp_actor, hp_pos, act_time, act_seq, A_NETPOLL, c
+                        )
+                    else:
+                        stopm(sched, pst, midle, p)
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
                 else:
                     code = 11
@@ -1595,4 +2060,4 @@ def run_kernel(
         counters[K_T_SYSCALL] += pst[p, PF_T_SYSCALL]
     w = sched[S_WINDOW_END] - sched[S_WINDOW_START]
     counters[K_WINDOW_NS] = w if w > 0 else 0
-    return status, gt
+    return status, gt, nph
