@@ -134,7 +134,7 @@ def test_snapshot_identities_and_schedticks():
     assert ticks["ok"].all()
 
 
-def test_hand_computed_gomaxprocs_2_trace():
+def test_hand_computed_gomaxprocs_2_trace(hand_kw):
     """Burst of 3 Gs of 2 ms each on 2 Ps, zero costs, a snapshot every 1 ms.
 
     t=0: snapshot (all idle); G0 -> global, startIdle wakes M0 on P0; P0 takes G0 through the
@@ -144,19 +144,7 @@ def test_hand_computed_gomaxprocs_2_trace():
     becomeSpinning cleared needspinning); the 2 ms snapshot comes before P0's execute(G2).
     t=3ms: P0 has executed G2 (schedtick 2). t=4ms: P0 finishes: the run ends.
     """
-    r = gmplab.simulate(
-        policy="go",
-        topology="1x2",
-        arrivals="burst",
-        goroutines=3,
-        warmup_fraction=0.0,
-        service="const",
-        service_mean_ns=2_000_000,
-        costs="zero",
-        seed=0,
-        snapshot_ms=1.0,
-        check_invariants=True,
-    )
+    r = gmplab.simulate(**hand_kw, snapshot_ms=1.0)
     snaps = r.snapshots()
     procs = r.snapshot_procs()
     cols = [
@@ -224,19 +212,8 @@ def test_memory_is_o_live_not_o_goroutines():
     assert resource.RUSAGE_SELF is not None
 
 
-def test_event_trace_of_the_hand_computed_run():
-    kw = dict(
-        policy="go",
-        topology="1x2",
-        arrivals="burst",
-        goroutines=3,
-        warmup_fraction=0.0,
-        service="const",
-        service_mean_ns=2_000_000,
-        costs="zero",
-        seed=0,
-        check_invariants=True,
-    )
+def test_event_trace_of_the_hand_computed_run(hand_kw):
+    kw = hand_kw
     traced = gmplab.simulate(**kw, trace_events=100)
     ev = traced.events()
     got = [tuple(r) for r in ev.select("time_ns", "event", "p", "m", "g").iter_rows()]

@@ -18,29 +18,18 @@ HAND = [
 ]
 
 
-def hand_run():
-    # the scenario of tests/test_kernel_invariants.py::test_hand_computed_gomaxprocs_2_trace
-    return gmplab.simulate(
-        policy="go",
-        topology="1x2",
-        arrivals="burst",
-        goroutines=3,
-        warmup_fraction=0.0,
-        service="const",
-        service_mean_ns=2_000_000,
-        costs="zero",
-        seed=0,
-        snapshot_ms=1.0,
-        check_invariants=True,
-    )
+@pytest.fixture
+def hand_run(hand_kw):
+    # the scenario worked out in tests/test_kernel_invariants.py (see conftest.hand_kw)
+    return gmplab.simulate(**hand_kw, snapshot_ms=1.0)
 
 
-def test_hand_computed_trace_renders_exactly():
-    assert schedtrace.render_result(hand_run()) == HAND
+def test_hand_computed_trace_renders_exactly(hand_run):
+    assert schedtrace.render_result(hand_run) == HAND
 
 
-def test_hand_computed_trace_in_121_format():
-    lines = schedtrace.render_result(hand_run(), fmt="1.21")
+def test_hand_computed_trace_in_121_format(hand_run):
+    lines = schedtrace.render_result(hand_run, fmt="1.21")
     assert lines[1] == (
         "SCHED 1ms: gomaxprocs=2 idleprocs=0 threads=3 spinningthreads=0 needspinning=1 "
         "idlethreads=0 runqueue=1 [0 0]"
