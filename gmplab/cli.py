@@ -97,12 +97,40 @@ def _add_simulate(sub):
         "--program",
         default=None,
         help="each goroutine's phases KIND:DIST:MEAN_NS[:SCV],... (kinds cpu, syscall, "
-        "syscall_block, netwait), e.g. cpu:exp:5000,syscall:const:200000,cpu:exp:5000",
+        "syscall_block, netwait, sleep), e.g. cpu:exp:5000,syscall:const:200000,cpu:exp:5000",
+    )
+    p.add_argument(
+        "--hogs",
+        type=_number("--hogs", int),
+        default=0,
+        help="resident CPU hogs beside the measured goroutines (they never block)",
+    )
+    p.add_argument(
+        "--pairs",
+        type=_number("--pairs", int),
+        default=0,
+        help="resident ping-pong pairs: a burst, then a channel hand-off to the partner",
+    )
+    p.add_argument("--pair-service", default="const", help="distribution of a pair's burst")
+    p.add_argument("--pair-mean-ns", type=_number("--pair-mean-ns"), default=1_000.0)
+    p.add_argument("--pair-scv", type=_number("--pair-scv"), default=None)
+    p.add_argument(
+        "--cost",
+        action="append",
+        default=[],
+        metavar="KEY=NS",
+        help="override one cost of the --costs profile (repeatable), e.g. "
+        "--cost netpoll_timeout_granularity_ns=0 for epoll_pwait2",
     )
     p.add_argument(
         "--max-syscall-threads", type=_number("--max-syscall-threads", int), default=1024
     )
-    p.add_argument("--go-version", default="1.27", help="runtime rules, 1.21 .. 1.27")
+    p.add_argument(
+        "--go-version",
+        default="1.27",
+        help="runtime rules, 1.4 .. 1.27 (runnext 1.5, timers on Ps 1.14, timer stealing 1.15, "
+        "1.16, spinning recheck 1.22; docs/model.md)",
+    )
     p.add_argument(
         "--warmup",
         default="fixed",
@@ -149,7 +177,6 @@ def cmd_simulate(args) -> int:
             goroutines=args.goroutines,
             warmup_fraction=args.warmup_fraction,
             replications=args.replications,
-            costs=args.costs,
             seed=args.seed,
             max_live=args.max_live,
             check_invariants=args.check_invariants,
@@ -160,6 +187,12 @@ def cmd_simulate(args) -> int:
             program=args.program,
             max_syscall_threads=args.max_syscall_threads,
             go_version=args.go_version,
+            hogs=args.hogs,
+            pairs=args.pairs,
+            pair_service=args.pair_service,
+            pair_mean_ns=args.pair_mean_ns,
+            pair_scv=args.pair_scv,
+            costs=_costs_with_overrides(args.costs, args.cost),
         )
         from . import stats
 
@@ -215,6 +248,26 @@ def cmd_simulate(args) -> int:
     return 0
 
 
+def _costs_with_overrides(profile, overrides):
+    """--costs PROFILE plus each --cost KEY=NS on top of it."""
+    from .errors import SpecError
+    from .params import Costs
+
+    base = Costs.resolve(profile)
+    if not overrides:
+        return base
+    vals = {}
+    for item in overrides:
+        key, sep, num = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            vals[key.strip()] = float(num)
+        except ValueError:
+            raise SpecError("--cost", "KEY=NS with a number of ns", item) from None
+    return Costs.from_mapping(vals, f"{base.profile}+overrides", base=base.as_dict())
+
+
 def _bad(v) -> bool:
     return isinstance(v, float) and (math.isnan(v) or math.isinf(v))
 
@@ -237,6 +290,21 @@ def _print_table(d: dict, reps: int) -> None:
                 txt += f"  [{d[k + '_lo']:,.1f}, {d[k + '_hi']:,.1f}] 95% over replications"
         else:
             txt = f"{v:,}" if isinstance(v, int) else str(v)
+        print(f"  {k:<{width}}  {txt}")
+    extra_keys = []
+    if d.get("timers_added"):
+        extra_keys += ["timers_added", "timers_stolen", "timer_late_ns_p50", "timer_late_ns_p99"]
+    if spec.get("hogs") or spec.get("pairs"):
+        extra_keys += ["cpu_share_arrivals", "cpu_share_hogs", "cpu_share_pairs"]
+    if spec.get("pairs"):
+        extra_keys += ["handoff_rate_per_s", "handoff_latency_ns_p50", "handoff_latency_ns_p99"]
+    for k in extra_keys:
+        v = d.get(k)
+        if v is None:
+            continue
+        txt = f"{v:,.4g}" if isinstance(v, float) and abs(v) < 10 else f"{v:,.1f}"
+        if isinstance(v, int):
+            txt = f"{v:,}"
         print(f"  {k:<{width}}  {txt}")
     print(f"  {'wall_s':<{width}}  {d['wall_s']:.3f}   total_s {d['total_s']:.3f}")
 

@@ -43,6 +43,9 @@ DEFAULT_COSTS_NS = {
     "migration_local_ns_per_kib": 15,  # refill a working set from the node's shared L3
     "migration_remote_ns_per_kib": 60,  # the same from another node's memory
     "working_set_kib": 32,  # a goroutine's working set when the workload does not say
+    # a blocking netpoll's timeout is rounded up to this: Linux epoll_wait takes whole ms
+    # (runtime/netpoll_epoll.go: delay < 1ms waits 1ms); 0 models epoll_pwait2 (exact)
+    "netpoll_timeout_granularity_ns": 1_000_000,
 }
 assert tuple(DEFAULT_COSTS_NS) == kc.COST_KEYS
 
@@ -104,7 +107,7 @@ class Costs:
 
 # --- service distributions -----------------------------------------------------------------------
 # runtime versions whose scheduler rules the kernel distinguishes (docs/model.md, "Versions")
-GO_VERSIONS = ("1.21", "1.22", "1.23", "1.24", "1.25", "1.26", "1.27")
+GO_VERSIONS = tuple(f"1.{m}" for m in range(kc.GO_VERSION_MIN, kc.GO_VERSION_MAX + 1))
 BIMODAL_P = 0.9  # Bimodal-1 of validation-oracles.md Table C: 90% short, 10% long
 # p / (1 - p) = 9 exactly: at that SCV the short value is 0 (written out: 0.9/0.1 is 9.000...2)
 BIMODAL_SCV_MAX = 9.0
@@ -128,14 +131,16 @@ def service_params(service: str, mean_ns: float, scv: float) -> tuple[float, flo
 
 @dataclass(frozen=True)
 class Phase:
-    """One step of a goroutine's life: run on a P, or block in a syscall.
+    """One step of a goroutine's life: run on a P, or block.
 
     ``cpu`` runs for the drawn duration; ``syscall`` enters a syscall with the P still wired to
     the M (sysmon may retake the P); ``syscall_block`` is ``entersyscallblock`` (the P is handed
-    off at once). Durations are drawn from ``service`` with ``mean_ns`` and ``scv``.
+    off at once); ``netwait`` parks on a network fd until the netpoller finds it ready;
+    ``sleep`` is ``time.Sleep`` (a timer). Durations are drawn from ``service`` with ``mean_ns``
+    and ``scv``.
     """
 
-    kind: str = "cpu"  # cpu | syscall | syscall_block
+    kind: str = "cpu"  # cpu | syscall | syscall_block | netwait | sleep
     service: str = "exp"  # distribution of the duration: exp | const | lognormal | ...
     mean_ns: float = 10_000.0  # mean duration, ns
     scv: float | None = None  # squared coefficient of variation (exp: 1, const: 0)
@@ -215,6 +220,12 @@ class Workload:
     goroutines_explicit: bool = False  # the user set `goroutines` (needed for load >= 1)
     warmup_fraction: float = 0.1  # first share of arrivals (by index) run but not measured
     program: tuple | None = None  # Phases of each goroutine; None: one CPU phase (service)
+    # resident goroutines beside the measured stream, alive for the whole run (policy go):
+    hogs: int = 0  # CPU hogs that never block (each runs until sysmon preempts it, forever)
+    pairs: int = 0  # ping-pong pairs: a CPU burst, then a channel hand-off to the partner
+    pair_service: str = "const"  # distribution of a pair member's burst per turn
+    pair_mean_ns: float = 1_000.0  # mean burst per turn, ns
+    pair_scv: float | None = None  # its SCV (exp: 1, const: 0)
 
     def phases(self) -> tuple:
         """The program as given, or the single CPU phase of ``service``."""
@@ -243,6 +254,17 @@ class Workload:
     def has_blocking(self) -> bool:
         return any(ph.kind != "cpu" for ph in self.phases())
 
+    def has_sleeps(self) -> bool:
+        return any(ph.kind == "sleep" for ph in self.phases())
+
+    def residents(self) -> int:
+        return self.hogs + 2 * self.pairs
+
+    def pair_scv_value(self) -> float:
+        if self.pair_scv is not None:
+            return float(self.pair_scv)
+        return {"exp": 1.0, "const": 0.0}.get(self.pair_service, 1.0)
+
     def scv(self) -> float:
         if self.service_scv is not None:
             return float(self.service_scv)
@@ -267,7 +289,7 @@ class RunSpec:
     rules_off: tuple = ()  # Go rules switched off for ablations (consts.RULE_NAMES)
     trace_events: int = 0  # record the first K kernel events (Result.events()); 0: none
     max_syscall_threads: int = 1024  # Ms blocked in syscalls without a P at once (a bound)
-    go_version: str = "1.27"  # runtime rules to follow, "1.21" .. "1.27" (see docs/model.md)
+    go_version: str = "1.27"  # runtime rules to follow, "1.4" .. "1.27" (docs/model.md, Versions)
 
     @property
     def procs(self) -> int:
@@ -294,12 +316,19 @@ class RunSpec:
         w = self.workload
         return w.arrival_path == "netpoll" or any(ph.kind == "netwait" for ph in w.phases())
 
+    def netpoll_inited(self) -> bool:
+        """netpollinited(): network use, or timers (Go 1.14+ sleeps in netpoll until them)."""
+        return self.uses_netpoll() or (
+            self.workload.has_sleeps() and self.go_version_int() >= kc.V_TIMERS_ON_PS
+        )
+
     def go_version_int(self) -> int:
         major, minor = self.go_version.split(".")
         return int(major) * 100 + int(minor)
 
     def rules_mask(self) -> int:
-        mask = kc.RULES_ALL
+        """The rules the kernel follows: the Go version's, less those switched off."""
+        mask = kc.version_rules(self.go_version_int())
         for name in self.rules_off:
             mask &= ~kc.RULE_NAMES[name]
         return mask
@@ -352,7 +381,7 @@ class RunSpec:
                 )
             if w.cpu_mean_ns() <= 0:
                 raise SpecError("program", "at least one cpu phase with mean_ns > 0", w.program)
-            if w.has_blocking() and self.policy != "go":
+            if (w.has_blocking() or w.residents()) and self.policy != "go":
                 raise SpecError(
                     "program",
                     "cpu phases only with policy "
@@ -367,6 +396,20 @@ class RunSpec:
             w.service_mean_ns,
             w.service_scv,
         )
+        for name, n in (("hogs", w.hogs), ("pairs", w.pairs)):
+            if not _is_int(n) or not 0 <= n <= 100_000:
+                raise SpecError(name, "an integer in [0, 100000]", n)
+            if n and self.policy != "go":
+                raise SpecError(
+                    name, f"0 with policy {self.policy!r} (residents need policy 'go')", n
+                )
+        _check_dist(
+            "pair_service", "pair_mean_ns", "pair_scv", w.pair_service, w.pair_mean_ns, w.pair_scv
+        )
+        if w.residents() and w.residents() >= self.max_live:
+            raise SpecError(
+                "max_live", f"more than the {w.residents()} resident goroutines", self.max_live
+            )
         if not _is_int(w.goroutines) or w.goroutines < 1:
             raise SpecError("goroutines", "an integer >= 1", w.goroutines)
         if not _is_num(w.warmup_fraction) or not 0 <= w.warmup_fraction < 1:
@@ -428,12 +471,27 @@ class RunSpec:
                 "max_syscall_threads", "an integer in [1, 100000]", self.max_syscall_threads
             )
         if self.go_version not in GO_VERSIONS:
-            raise SpecError("go_version", f"one of {list(GO_VERSIONS)}", self.go_version)
+            raise SpecError(
+                "go_version",
+                f"a release from {GO_VERSIONS[0]} to {GO_VERSIONS[-1]}",
+                self.go_version,
+            )
         if not _is_int(self.trace_events) or not 0 <= self.trace_events <= 10_000_000:
             raise SpecError("trace_events", "an integer in [0, 10000000]", self.trace_events)
         for name in self.rules_off:
             if name not in kc.RULE_NAMES:
                 raise SpecError("rules_off", f"names among {sorted(kc.RULE_NAMES)}", name)
+        if (
+            "netpoll_block" in self.rules_off
+            and w.has_sleeps()
+            and self.go_version_int() >= kc.V_TIMERS_ON_PS
+        ):
+            raise SpecError(
+                "rules_off",
+                "without netpoll_block when goroutines sleep (from Go 1.14 an idle M waits for "
+                "timers in netpoll; without it a sleeper on an idle P never wakes)",
+                "netpoll_block",
+            )
         return self
 
     # --- identity -------------------------------------------------------------------------------
@@ -475,6 +533,17 @@ class RunSpec:
             ],
             "max_syscall_threads": self.max_syscall_threads,
             "go_version": self.go_version,
+            **(
+                {
+                    "hogs": w.hogs,
+                    "pairs": w.pairs,
+                    "pair_service": w.pair_service,
+                    "pair_mean_ns": float(w.pair_mean_ns),
+                    "pair_scv": w.pair_scv_value(),
+                }
+                if w.residents()
+                else {}
+            ),
         }
 
     def key(self) -> str:
@@ -515,6 +584,11 @@ def make_spec(
     program=None,
     max_syscall_threads: int = 1024,
     go_version: str = "1.27",
+    hogs: int = 0,
+    pairs: int = 0,
+    pair_service: str = "const",
+    pair_mean_ns: float = 1_000.0,
+    pair_scv: float | None = None,
 ) -> RunSpec:
     """Build and validate a RunSpec from plain arguments (the API's and the CLI's one path)."""
     topo = Topology.parse(topology)
@@ -530,6 +604,11 @@ def make_spec(
         goroutines_explicit=goroutines is not None,
         warmup_fraction=warmup_fraction,
         program=_as_program(program),
+        hogs=hogs,
+        pairs=pairs,
+        pair_service=pair_service,
+        pair_mean_ns=pair_mean_ns,
+        pair_scv=pair_scv,
     )
     spec = RunSpec(
         policy=policy,

@@ -18,8 +18,35 @@ from ._kernel.hist import (
     hdr_upper_edges_ns,
 )
 
+# counters that feed derived summary values (means, p_* times, slice bounds) instead
+_NOT_IN_SUMMARY = frozenset(
+    (
+        "sojourn_ns_sum",
+        "sched_latency_ns_sum",
+        "sched_latency_count",
+        "schedule_ns_sum",
+        "schedule_count",
+        "sojourn_sq_sum_hi",
+        "preempt_slice_ns_min",
+        "preempt_slice_ns_max",
+        "t_run_ns",
+        "t_sched_ns",
+        "t_spin_ns",
+        "t_wake_ns",
+        "t_idle_ns",
+        "t_syscall_ns",
+        "completed_seq_sum",
+        "snapshots_dropped",
+    )
+)
 QUANTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99, "p999": 0.999}
-HIST_METRICS = ("sojourn_ns", "sched_latency_ns", "schedule_ns")
+HIST_METRICS = (
+    "sojourn_ns",
+    "sched_latency_ns",
+    "schedule_ns",
+    "handoff_latency_ns",
+    "timer_late_ns",
+)
 
 
 def _q(counts: np.ndarray, p: float) -> float:
@@ -58,6 +85,8 @@ class Replication:
                 "sojourn_ns": arrays["h_sojourn"],
                 "sched_latency_ns": arrays["h_schedlat"],
                 "schedule_ns": arrays["h_schedule"],
+                "handoff_latency_ns": arrays["h_handoff"],
+                "timer_late_ns": arrays["h_timer"],
             },
             batch_count=arrays["batch_count"],
             batch_sum=arrays["batch_sum"],
@@ -74,51 +103,19 @@ class Replication:
     def _summarize(self, spec) -> dict:
         c = self.counters
         s: dict = {"replication": self.replication, "wall_s": self.wall_s}
-        for k in (
-            "goroutines_created",
-            "goroutines_completed",
-            "goroutines_measured",
-            "events",
-            "steals",
-            "stolen",
-            "runnext_hits",
-            "migrations_local",
-            "migrations_remote",
-            "preemptions",
-            "global_runq_puts",
-            "global_runq_gets",
-            "runq_overflows",
-            "lock_acquisitions",
-            "lock_wait_ns_total",
-            "lock_contended",
-            "wakeups",
-            "newm",
-            "steal_probes",
-            "runnext_steals",
-            "steal_pauses",
-            "global_check_61_hits",
-            "spinning_becomes",
-            "needspinning_sets",
-            "max_live_seen",
-            "end_ns",
-            "window_ns",
-            "syscalls",
-            "syscall_retakes",
-            "handoffp",
-            "exitsyscall_fast",
-            "exitsyscall_idle_p",
-            "exitsyscall_global",
-            "netpoll_calls",
-            "netpoll_ready",
-            "netpoll_blocking_wakes",
-            "netpoll_sysmon",
-        ):
-            s[k] = c[k]
+        for k in kc.COUNTER_NAMES:
+            if k not in _NOT_IN_SUMMARY:
+                s[k] = c[k]
         procs = spec.procs
         window = c["window_ns"]
         busy = c["t_run_ns"] + c["t_sched_ns"] + c["t_spin_ns"]
         s["utilization_effective"] = busy / (window * procs) if window > 0 else float("nan")
         s["utilization_run"] = c["t_run_ns"] / (window * procs) if window > 0 else float("nan")
+        for cls in ("arrivals", "hogs", "pairs"):
+            s[f"cpu_share_{cls}"] = (
+                c[f"cpu_ns_{cls}"] / (window * procs) if window > 0 else float("nan")
+            )
+        s["handoff_rate_per_s"] = c["handoffs"] / (window / 1e9) if window > 0 else float("nan")
         for k in ("t_run_ns", "t_sched_ns", "t_spin_ns", "t_wake_ns", "t_idle_ns", "t_syscall_ns"):
             s["p_" + k[2:]] = c[k]
         m = c["goroutines_measured"]

@@ -72,7 +72,10 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     iparams[kc.I_G_INITIAL_CAP] = G_INITIAL_CAP
     iparams[kc.I_RULES] = spec.rules_mask()
     iparams[kc.I_GO_VERSION] = spec.go_version_int()
-    iparams[kc.I_NETPOLL] = 1 if spec.uses_netpoll() else 0  # netpollinited()
+    iparams[kc.I_NETPOLL] = 1 if spec.netpoll_inited() else 0  # netpollinited()
+    iparams[kc.I_HOGS] = w.hogs
+    iparams[kc.I_PAIRS] = w.pairs
+    iparams[kc.I_PAIR_DIST] = kc.DISTS[w.pair_service]
 
     fparams = np.zeros(kc.N_FPARAMS, dtype=np.float64)
     if w.arrivals != "burst":
@@ -82,14 +85,22 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     fparams[kc.F_SERVICE_A] = a
     fparams[kc.F_SERVICE_B] = b
     fparams[kc.F_SERVICE_P] = p
+    a, b, p = service_params(w.pair_service, float(w.pair_mean_ns), w.pair_scv_value())
+    fparams[kc.F_PAIR_MEAN_NS] = float(w.pair_mean_ns)
+    fparams[kc.F_PAIR_A] = a
+    fparams[kc.F_PAIR_B] = b
+    fparams[kc.F_PAIR_P] = p
 
     sched = np.zeros(kc.N_SCHED, dtype=np.int64)
     sched[kc.S_RUNQ_HEAD] = -1
     sched[kc.S_RUNQ_TAIL] = -1
     sched[kc.S_WINDOW_START] = kc.INF_NS
     sched[kc.S_WINDOW_END] = kc.INF_NS
-    sched[kc.S_GFREE] = 0
-    sched[kc.S_GCAP] = min(G_INITIAL_CAP, spec.max_live)
+    n_res = w.residents()
+    cap = min(max(G_INITIAL_CAP, 2 * n_res), max(spec.max_live, n_res + 1))
+    sched[kc.S_GFREE] = n_res
+    sched[kc.S_GCAP] = cap
+    sched[kc.S_TIMERS_ROOT] = -1
 
     pst = np.zeros((np_, kc.N_PF), dtype=np.int64)
     pst[:, kc.PF_PHASE] = kc.PH_IDLE
@@ -101,6 +112,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     pst[:, kc.PF_SYSMON_TICK] = -1
     pst[:, kc.PF_LQ_HEAD] = -1
     pst[:, kc.PF_LQ_TAIL] = -1
+    pst[:, kc.PF_TIMERS_ROOT] = -1
     # all Ps start idle (pidle is a stack: P0 on top); M0 parked, M1 is sysmon
     pidle = np.zeros(np_, dtype=np.int64)
     pidle[:] = np.arange(np_)[::-1]
@@ -113,10 +125,28 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     sched[kc.S_MCOUNT] = 2
     sched[kc.S_NEXT_M_ID] = 2
 
-    cap = min(G_INITIAL_CAP, spec.max_live)
     gt = np.zeros((cap, kc.N_GF), dtype=np.int64)
     gt[:, kc.GF_LINK] = np.arange(1, cap + 1)
     gt[-1, kc.GF_LINK] = -1
+    # residents occupy rows 0 .. n_res-1: hogs, then pairs (A holds the ball, B waits for it);
+    # their ids follow the arrivals' (0 .. goroutines-1) so every G has one id
+    for i in range(n_res):
+        row = gt[i]
+        row[kc.GF_SEQ] = w.goroutines + i
+        row[kc.GF_LINK] = -1
+        row[kc.GF_LAST_CORE] = -1
+        row[kc.GF_PARTNER] = -1
+        if i < w.hogs:
+            row[kc.GF_CLASS] = kc.G_HOG
+            row[kc.GF_REMAINING] = 1 << 60  # never done: it only ever leaves by preemption
+        else:
+            j = i - w.hogs
+            row[kc.GF_CLASS] = kc.G_PAIR
+            row[kc.GF_PARTNER] = i + 1 if j % 2 == 0 else i - 1
+            row[kc.GF_TOKEN] = 1 if j % 2 == 0 else 0
+    sched[kc.S_LIVE] = n_res
+    sched[kc.S_GHW] = n_res
+    sched[kc.S_BLOCKED] = w.pairs  # each pair's B waits for the ball
 
     nsnap = _snapshot_capacity(spec)
     phases = w.kernel_phases()
@@ -130,7 +160,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
         sm[:, kc.SM_G] = np.arange(1, n_sm + 1)  # free list through SM_G
         sm[-1, kc.SM_G] = -1
     sched[kc.S_SM_FREE] = 0 if n_sm else -1
-    if spec.uses_netpoll() and "netpoll_block" not in spec.rules_off:
+    if spec.uses_netpoll() and "netpoll_block" not in spec.rules_off and not n_res:
         # a server's first M ends up blocked in netpoll (lastpoll = 0) with nothing to run
         sched[kc.S_LASTPOLL] = 0
         sched[kc.S_NETPOLL_M] = 0
@@ -139,7 +169,8 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     else:
         sched[kc.S_LASTPOLL] = 1  # sched.lastpoll: nonzero while no M blocks in netpoll
         sched[kc.S_NETPOLL_M] = -1
-    n_actors = np_ + 4 + n_sm  # Ps, arrivals, sysmon, snapshots, the netpoll M, syscall Ms
+    # Ps, arrivals, sysmon, snapshots, the netpoll M, timerproc (Go <= 1.13), syscall Ms
+    n_actors = np_ + 5 + n_sm
     return dict(
         iparams=iparams,
         fparams=fparams,
@@ -156,6 +187,8 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
         h_sojourn=np.zeros(HDR_ARRAY_LEN, dtype=np.int64),
         h_schedlat=np.zeros(HDR_ARRAY_LEN, dtype=np.int64),
         h_schedule=np.zeros(HDR_ARRAY_LEN, dtype=np.int64),
+        h_handoff=np.zeros(HDR_ARRAY_LEN, dtype=np.int64),
+        h_timer=np.zeros(HDR_ARRAY_LEN, dtype=np.int64),
         batch_count=np.zeros(spec.batches, dtype=np.int64),
         batch_sum=np.zeros(spec.batches, dtype=np.int64),
         batch_hist=np.zeros((spec.batches, 162), dtype=np.int64),
@@ -176,8 +209,8 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
 
 _ARG_ORDER = (
     "iparams fparams costs coprimes rng sched pst runq gt pidle midle counters h_sojourn "
-    "h_schedlat h_schedule batch_count batch_sum batch_hist snap snap_p snap_midle done_bitmap "
-    "trace prog sm nph hp_actor hp_pos act_time act_seq"
+    "h_schedlat h_schedule h_handoff h_timer batch_count batch_sum batch_hist snap snap_p "
+    "snap_midle done_bitmap trace prog sm nph hp_actor hp_pos act_time act_seq"
 ).split()
 
 _compiled = False

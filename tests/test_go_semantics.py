@@ -3,6 +3,7 @@ shows an outcome that changes when the rule it models is switched off."""
 
 import numpy as np
 import pytest
+from kernel_calls import find_runnable
 
 import gmplab
 from gmplab._kernel import consts as kc
@@ -152,28 +153,7 @@ def ticks_until_global_runs(rules, limit=400):
     runq.globrunqput(sched, a["gt"], 99)
     for tick in range(1, limit):
         iparams = np.where(np.arange(kc.N_IPARAMS) == kc.I_RULES, rules, a["iparams"])
-        out, g, inherit, _ = loop.find_runnable(
-            sched,
-            a["gt"],
-            pst,
-            a["runq"],
-            a["pidle"],
-            a["midle"],
-            a["nph"],
-            a["counters"],
-            a["costs"],
-            iparams,
-            a["rng"],
-            a["coprimes"],
-            a["hp_actor"],
-            a["hp_pos"],
-            a["act_time"],
-            a["act_seq"],
-            a["trace"],
-            0,
-            0,
-            False,
-        )
+        out, g, inherit, _ = find_runnable(a, 0, 0, iparams=iparams)
         assert out == loop.FOUND
         if g == 99:
             return tick

@@ -11,11 +11,11 @@ from gmplab.params import Phase
     [
         (dict(service="bimodal", service_scv=9), "service_scv"),  # short value would be 0
         (dict(arrivals="burst", load=None, arrival_rate_per_s=5.0), "arrival_rate_per_s"),
-        (dict(program="cpu:exp:1000,sleep:const:5"), "program[1].kind"),
+        (dict(program="cpu:exp:1000,yield:const:5"), "program[1].kind"),
         (dict(program="cpu:exp"), "program"),
         (dict(program="cpu:const:100:0.5"), "program[0].scv"),
         (dict(program="syscall:const:100"), "program"),  # no CPU: load is undefined
-        (dict(go_version="1.4"), "go_version"),
+        (dict(go_version="1.3"), "go_version"),
         (dict(max_syscall_threads=0), "max_syscall_threads"),
         (dict(trace_events=-1), "trace_events"),
         (dict(policy="partitioned", program="cpu:exp:100,syscall_block:exp:100"), "program"),

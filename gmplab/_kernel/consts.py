@@ -86,6 +86,7 @@ COST_KEYS = (
     "migration_local_ns_per_kib",
     "migration_remote_ns_per_kib",
     "working_set_kib",
+    "netpoll_timeout_granularity_ns",
 )
 (
     C_SWITCH,
@@ -108,6 +109,7 @@ COST_KEYS = (
     C_MIGRATION_LOCAL,
     C_MIGRATION_REMOTE,
     C_WORKING_SET_KIB,
+    C_NETPOLL_GRANULARITY,
 ) = range(len(COST_KEYS))
 N_COSTS = len(COST_KEYS)
 
@@ -132,8 +134,11 @@ N_COSTS = len(COST_KEYS)
     I_RULES,
     I_GO_VERSION,
     I_NETPOLL,
-) = range(19)
-N_IPARAMS = 19
+    I_HOGS,
+    I_PAIRS,
+    I_PAIR_DIST,
+) = range(22)
+N_IPARAMS = 22
 
 # rule switches (bits of iparams[I_RULES]); all on is Go. Ablations and the Go-semantics
 # tests switch one off to show that the behaviour it models changes an outcome.
@@ -149,7 +154,13 @@ RULE_SPINNING = 1 << 8  # wakep/spinning Ms at all (off: a readied G wakes no M)
 RULE_NETPOLL_FIND = 1 << 9  # findRunnable's non-blocking netpoll(0) before stealing
 RULE_NETPOLL_BLOCK = 1 << 10  # an M with nothing to do blocks in netpoll (the poller M)
 RULE_SYSMON_NETPOLL = 1 << 11  # sysmon polls when nobody polled for 10 ms
-RULES_ALL = (1 << 12) - 1
+RULE_CHECK_TIMERS = 1 << 12  # checkTimers: findRunnable runs its own P's expired timers first
+RULE_STEAL_TIMERS = 1 << 13  # stealWork runs other Ps' expired timers on its last pass
+RULE_TIMER_WAKEP = 1 << 14  # wakeNetPoller: a timer added with no M in netpoll calls wakep
+RULE_READY_RUNNEXT = 1 << 15  # ready()/goready: a readied G goes to the readier's runnext
+RULE_SPIN_GLOBAL_RECHECK = 1 << 16  # 1.22: a spinning M that gives up rechecks the global queue
+RULE_SYSMON_TIMERS = 1 << 17  # 1.14-1.15: sysmon starts an M when a timer is overdue
+RULES_ALL = (1 << 18) - 1
 RULE_NAMES = {
     "runnext": RULE_RUNNEXT,
     "runnext_inherit": RULE_RUNNEXT_INHERIT,
@@ -163,11 +174,57 @@ RULE_NAMES = {
     "netpoll_find": RULE_NETPOLL_FIND,
     "netpoll_block": RULE_NETPOLL_BLOCK,
     "sysmon_netpoll": RULE_SYSMON_NETPOLL,
+    "check_timers": RULE_CHECK_TIMERS,
+    "steal_timers": RULE_STEAL_TIMERS,
+    "timer_wakep": RULE_TIMER_WAKEP,
+    "ready_runnext": RULE_READY_RUNNEXT,
+    "spin_global_recheck": RULE_SPIN_GLOBAL_RECHECK,
+    "sysmon_timers": RULE_SYSMON_TIMERS,
 }
 
+# --- Go versions: which rules a release had -------------------------------------------------------
+# The kernel models the 1.27 scheduler; an older go_version switches rules off (or selects an
+# older mechanism) where the change is one a user can measure. Sources: reference/
+# go-runtime-scheduler.md section 3, golang/go commits and issues cited in docs/model.md.
+GO_VERSION_MIN = 4  # Go 1.4: the oldest release modelled (runqs, stealing, sysmon preemption)
+GO_VERSION_MAX = 27
+V_RUNNEXT = 105  # runnext + time-slice inheritance (commit e870f06, CL 9289, Go 1.5)
+V_TIMERS_ON_PS = 114  # per-P timer heaps replace timerproc (Go 1.14)
+V_TIMER_STEAL_RUNNING = 116  # CL 232298 (8fdc79e): steal timers from running Ps, wakep on add
+V_SPIN_GLOBAL_RECHECK = 122  # findRunnable's spinning->idle recheck includes the global queue
+V_STW_RUNNEXT = 126  # a goroutine preempted for a stop-the-world resumes from runnext
+V_PSYSCALL_REMOVED = 126  # _Psyscall gone: syscall state is the goroutine's
+
+
+def version_rules(v: int) -> int:
+    """The rule bits a Go release (100 * major + minor, e.g. 127) had; & the user's mask."""
+    mask = RULES_ALL
+    if v < V_RUNNEXT:
+        mask &= ~(RULE_RUNNEXT | RULE_RUNNEXT_INHERIT | RULE_READY_RUNNEXT)
+    if v < V_TIMERS_ON_PS:
+        mask &= ~(RULE_CHECK_TIMERS | RULE_STEAL_TIMERS | RULE_TIMER_WAKEP | RULE_SYSMON_TIMERS)
+    elif v < V_TIMER_STEAL_RUNNING:
+        mask &= ~RULE_TIMER_WAKEP
+    else:
+        mask &= ~RULE_SYSMON_TIMERS
+    if v < V_SPIN_GLOBAL_RECHECK:
+        mask &= ~RULE_SPIN_GLOBAL_RECHECK
+    return mask
+
+
 # --- float parameters (fparams) ------------------------------------------------------------------
-(F_INTERARRIVAL_NS, F_SERVICE_MEAN_NS, F_SERVICE_A, F_SERVICE_B, F_SERVICE_P) = range(5)
-N_FPARAMS = 5
+(
+    F_INTERARRIVAL_NS,
+    F_SERVICE_MEAN_NS,
+    F_SERVICE_A,
+    F_SERVICE_B,
+    F_SERVICE_P,
+    F_PAIR_MEAN_NS,
+    F_PAIR_A,
+    F_PAIR_B,
+    F_PAIR_P,
+) = range(9)
+N_FPARAMS = 9
 
 # --- sched: globals of schedt plus the kernel's own bookkeeping ---------------------------------
 (
@@ -205,8 +262,14 @@ N_FPARAMS = 5
     S_LASTPOLL,
     S_NETPOLL_M,
     S_NP_N,
-) = range(34)
-N_SCHED = 34
+    S_POLL_UNTIL,
+    S_POLL_START,
+    S_TIMERS_ROOT,
+    S_NTIMERS,
+) = range(38)
+N_SCHED = 38
+# S_POLL_UNTIL: the blocked poller's timeout (the timer it waits for; 0: none, fds only) and
+# S_POLL_START when it began to wait; S_TIMERS_ROOT/S_NTIMERS: timerproc's heap (Go <= 1.13)
 
 # --- per-P state (pst columns) -------------------------------------------------------------------
 (
@@ -246,8 +309,13 @@ N_SCHED = 34
     PF_SYSMON_SYSCALLTICK,
     PF_SYSMON_SYSCALLWHEN,
     PF_T_SYSCALL,
-) = range(36)
-N_PF = 36
+    PF_TIMERS_ROOT,
+    PF_NTIMERS,
+    PF_TIMER0_WHEN,
+) = range(39)
+N_PF = 39
+# PF_TIMERS_ROOT: the P's timer heap (a goroutine index, -1 empty); PF_TIMER0_WHEN: its earliest
+# `when` (Go's pp.timer0When; 0 when the heap is empty)
 
 # P phases: what the P's M is doing (an idle P has no M)
 PH_IDLE = 0  # on sched.pidle; its M (if any) parked on midle
@@ -258,22 +326,50 @@ PH_PAUSE = 4  # stealWork's usleep(3) before taking a running P's runnext
 PH_SYSCALL = 5  # curg is in a syscall; the P stays wired to its M until sysmon retakes it
 
 # --- goroutine table (gt columns) ----------------------------------------------------------------
-(GF_ARRIVAL, GF_REMAINING, GF_RUNNABLE_SINCE, GF_LAST_CORE, GF_SEQ, GF_LINK, GF_PC, GF_READY) = (
-    range(8)
-)
-N_GF = 8
+(
+    GF_ARRIVAL,
+    GF_REMAINING,
+    GF_RUNNABLE_SINCE,
+    GF_LAST_CORE,
+    GF_SEQ,
+    GF_LINK,
+    GF_PC,
+    GF_READY,
+    GF_TLEFT,
+    GF_TRIGHT,
+    GF_CLASS,
+    GF_PARTNER,
+    GF_TOKEN,
+    GF_WOKEN,
+) = range(14)
+N_GF = 14
+# GF_READY: when a parked G becomes ready (its fd's readiness, or its timer's `when`)
+# GF_TLEFT/GF_TRIGHT: children in a timer heap (a skew heap threaded through the goroutines)
+# GF_CLASS: what the goroutine is
+G_ARRIVAL = 0  # one of the measured stream (an arrival, its program, then done)
+G_HOG = 1  # a resident CPU hog: runs for the whole run
+G_PAIR = 2  # a resident ping-pong partner: a CPU burst, then a hand-off to GF_PARTNER
+# GF_TOKEN (pairs): 1 while the G holds the ball (it may run); 0 while it waits for it
+# GF_WOKEN: how the G last became runnable, to time its wake-up when it next runs
+WOKEN_NONE = 0
+WOKEN_TIMER = 1  # its timer fired (GF_READY was the timer's when)
+WOKEN_HANDOFF = 2  # its partner readied it (GF_RUNNABLE_SINCE is the goready time)
 
 # --- goroutine programs: the phases a goroutine goes through -------------------------------------
 PHASE_CPU = 0  # run on a P for a drawn duration
 PHASE_SYSCALL = 1  # entersyscall: block in the kernel; the P stays until sysmon retakes it
 PHASE_SYSCALL_BLOCK = 2  # entersyscallblock: a known-blocking syscall, handoffp at once
 PHASE_NETWAIT = 3  # gopark on a network fd; the netpoller readies it after the drawn time
+PHASE_SLEEP = 4  # time.Sleep: a timer on the P's heap readies it after the drawn time
 PHASE_KINDS = {
     "cpu": PHASE_CPU,
     "syscall": PHASE_SYSCALL,
     "syscall_block": PHASE_SYSCALL_BLOCK,
     "netwait": PHASE_NETWAIT,
+    "sleep": PHASE_SLEEP,
 }
+# the hand-off to a partner is a phase of the resident pairs (I_PAIRS), not of programs: an
+# arrival has no partner. The workloads issue's spec language builds on the same kernel step.
 PROG_COLUMNS = ("kind", "dist", "mean_ns", "a", "b", "p")
 (PR_KIND, PR_DIST, PR_MEAN, PR_A, PR_B, PR_P) = range(len(PROG_COLUMNS))
 N_PROG = len(PROG_COLUMNS)
@@ -337,6 +433,16 @@ COUNTER_NAMES = (
     "netpoll_ready",
     "netpoll_blocking_wakes",
     "netpoll_sysmon",
+    "timers_added",
+    "timers_run",
+    "timers_stolen",
+    "timerproc_wakes",
+    "sysmon_timer_startm",
+    "netpoll_breaks",
+    "handoffs",
+    "cpu_ns_arrivals",
+    "cpu_ns_hogs",
+    "cpu_ns_pairs",
 )
 K = {name: i for i, name in enumerate(COUNTER_NAMES)}
 (
@@ -393,6 +499,16 @@ K = {name: i for i, name in enumerate(COUNTER_NAMES)}
     K_NETPOLL_READY,
     K_NETPOLL_BLOCKING_WAKES,
     K_NETPOLL_SYSMON,
+    K_TIMERS_ADDED,
+    K_TIMERS_RUN,
+    K_TIMERS_STOLEN,
+    K_TIMERPROC_WAKES,
+    K_SYSMON_TIMER_STARTM,
+    K_NETPOLL_BREAKS,
+    K_HANDOFFS,
+    K_CPU_ARRIVALS,
+    K_CPU_HOGS,
+    K_CPU_PAIRS,
 ) = range(len(COUNTER_NAMES))
 N_COUNTERS = len(COUNTER_NAMES)
 
@@ -431,9 +547,18 @@ SNAP_COLUMNS = (
 ) = range(len(SNAP_COLUMNS))
 N_SNAP = len(SNAP_COLUMNS)
 # per snapshot per P
-SNAP_P_COLUMNS = ("runq_len", "runnext", "schedtick", "status", "m", "curg", "spinning")
-(SP_RUNQ_LEN, SP_RUNNEXT, SP_SCHEDTICK, SP_STATUS, SP_M, SP_CURG, SP_SPINNING) = range(
-    len(SNAP_P_COLUMNS)
+SNAP_P_COLUMNS = (
+    "runq_len",
+    "runnext",
+    "schedtick",
+    "status",
+    "m",
+    "curg",
+    "spinning",
+    "timerslen",
+)
+(SP_RUNQ_LEN, SP_RUNNEXT, SP_SCHEDTICK, SP_STATUS, SP_M, SP_CURG, SP_SPINNING, SP_TIMERSLEN) = (
+    range(len(SNAP_P_COLUMNS))
 )
 N_SNAP_P = len(SNAP_P_COLUMNS)
 
@@ -452,6 +577,9 @@ EV_SYSCALL = 7  # g entered a syscall on p (arg: 1 for entersyscallblock)
 EV_RETAKE = 8  # sysmon (or entersyscallblock) took p from m, whose g is in a syscall
 EV_EXITSYSCALL = 9  # g left its syscall (arg: 0 fast path, 1 idle P, 2 global queue)
 EV_NETPOLL = 10  # a netpoll returned Gs (p: the polling P or -1; m: the M; arg: how many)
+EV_SLEEP = 11  # g parked on a timer on p's heap (arg: the timer's when)
+EV_TIMER = 12  # a timer fired: g readied on p (-1: timerproc via the global queue; arg: 1 stolen)
+EV_HANDOFF = 13  # g (a pair member) readied its partner (arg: the partner's index) and parked
 TRACE_EVENT_NAMES = (
     "arrive",
     "wake",
@@ -464,6 +592,9 @@ TRACE_EVENT_NAMES = (
     "retake",
     "exitsyscall",
     "netpoll",
+    "sleep",
+    "timer",
+    "handoff",
 )
 
 # --- kernel status codes -------------------------------------------------------------------------
@@ -493,4 +624,6 @@ INVARIANT_NAMES = {
     8: "goroutine completed twice or never",
     9: "running P without a goroutine, or idle P holding one",
     10: "negative remaining work",
+    12: "a hand-off to a partner that was not waiting for it",
+    13: "timer heap counts disagree with the sleeping goroutines",
 }

@@ -30,6 +30,7 @@ from .consts import (
     C_LOCK_HANDOFF_SLEEPING,
     C_LOCK_UNCONTENDED,
     C_NETPOLL,
+    C_NETPOLL_GRANULARITY,
     C_NEWM,
     C_NEWPROC,
     C_RUNNEXT_STEAL_PAUSE,
@@ -42,23 +43,38 @@ from .consts import (
     EV_DONE,
     EV_EXEC,
     EV_EXITSYSCALL,
+    EV_HANDOFF,
     EV_NETPOLL,
     EV_PARK,
     EV_PAUSE,
     EV_PREEMPT,
     EV_RETAKE,
+    EV_SLEEP,
     EV_SYSCALL,
+    EV_TIMER,
     EV_WAKE,
     F_INTERARRIVAL_NS,
+    F_PAIR_A,
+    F_PAIR_B,
+    F_PAIR_MEAN_NS,
+    F_PAIR_P,
     FORCE_PREEMPT_NS,
+    G_ARRIVAL,
+    G_PAIR,
     GF_ARRIVAL,
+    GF_CLASS,
     GF_LAST_CORE,
     GF_LINK,
+    GF_PARTNER,
     GF_PC,
     GF_READY,
     GF_REMAINING,
     GF_RUNNABLE_SINCE,
     GF_SEQ,
+    GF_TLEFT,
+    GF_TOKEN,
+    GF_TRIGHT,
+    GF_WOKEN,
     GLOBAL_CHECK_TICKS,
     I_ARRIVALS,
     I_CHECK,
@@ -67,8 +83,11 @@ from .consts import (
     I_GO_VERSION,
     I_GOMAXPROCS,
     I_GOROUTINES,
+    I_HOGS,
     I_MAX_LIVE,
     I_NETPOLL,
+    I_PAIR_DIST,
+    I_PAIRS,
     I_PATH,
     I_POLICY,
     I_RULES,
@@ -77,6 +96,7 @@ from .consts import (
     INF_NS,
     K_COMPLETED,
     K_COMPLETED_SEQ_SUM,
+    K_CPU_ARRIVALS,
     K_CREATED,
     K_END_NS,
     K_EVENTS,
@@ -87,6 +107,7 @@ from .consts import (
     K_GLOBAL_CHECK_HITS,
     K_GPUTS,
     K_HANDOFFP,
+    K_HANDOFFS,
     K_LOCK_ACQ,
     K_LOCK_CONTENDED,
     K_LOCK_WAIT,
@@ -96,6 +117,7 @@ from .consts import (
     K_MIGR_REMOTE,
     K_NEEDSPIN_SETS,
     K_NETPOLL_BLOCKING_WAKES,
+    K_NETPOLL_BREAKS,
     K_NETPOLL_CALLS,
     K_NETPOLL_READY,
     K_NETPOLL_SYSMON,
@@ -119,12 +141,17 @@ from .consts import (
     K_STOLEN,
     K_SYSCALL_RETAKES,
     K_SYSCALLS,
+    K_SYSMON_TIMER_STARTM,
     K_T_IDLE,
     K_T_RUN,
     K_T_SCHED,
     K_T_SPIN,
     K_T_SYSCALL,
     K_T_WAKE,
+    K_TIMERPROC_WAKES,
+    K_TIMERS_ADDED,
+    K_TIMERS_RUN,
+    K_TIMERS_STOLEN,
     K_WAKEUPS,
     K_WINDOW_NS,
     LOCK_SPIN_WINDOW_NS,
@@ -139,6 +166,7 @@ from .consts import (
     PF_LQ_TAIL,
     PF_M,
     PF_NODE,
+    PF_NTIMERS,
     PF_PHASE,
     PF_PHASE_SINCE,
     PF_PREEMPT,
@@ -165,6 +193,8 @@ from .consts import (
     PF_T_SPIN,
     PF_T_SYSCALL,
     PF_T_WAKE,
+    PF_TIMER0_WHEN,
+    PF_TIMERS_ROOT,
     PH_EXEC,
     PH_IDLE,
     PH_PAUSE,
@@ -173,6 +203,7 @@ from .consts import (
     PH_WAKE,
     PHASE_CPU,
     PHASE_NETWAIT,
+    PHASE_SLEEP,
     PHASE_SYSCALL,
     POLICY_CENTRAL,
     POLICY_GLOBAL,
@@ -184,12 +215,18 @@ from .consts import (
     PR_KIND,
     PR_MEAN,
     PR_P,
+    RULE_CHECK_TIMERS,
     RULE_GLOBAL_CHECK_61,
     RULE_NETPOLL_BLOCK,
     RULE_NETPOLL_FIND,
+    RULE_READY_RUNNEXT,
+    RULE_SPIN_GLOBAL_RECHECK,
     RULE_SPINNING,
+    RULE_STEAL_TIMERS,
     RULE_SYSMON_NETPOLL,
     RULE_SYSMON_PREEMPT,
+    RULE_SYSMON_TIMERS,
+    RULE_TIMER_WAKEP,
     S_ARRIVED,
     S_BLOCKED,
     S_COMPLETED,
@@ -212,13 +249,17 @@ from .consts import (
     S_NPIDLE,
     S_NSNAP,
     S_NSYSCALL_M,
+    S_NTIMERS,
     S_NTRACE,
+    S_POLL_START,
+    S_POLL_UNTIL,
     S_RUNNING,
     S_RUNQ_SIZE,
     S_SEQ,
     S_SM_FREE,
     S_SYSMON_DELAY_US,
     S_SYSMON_IDLE,
+    S_TIMERS_ROOT,
     S_WAKES,
     S_WINDOW_END,
     S_WINDOW_START,
@@ -246,6 +287,7 @@ from .consts import (
     SP_SCHEDTICK,
     SP_SPINNING,
     SP_STATUS,
+    SP_TIMERSLEN,
     ST_EVENTS_MAX,
     ST_INVARIANT,
     ST_MAX_LIVE,
@@ -263,6 +305,11 @@ from .consts import (
     TR_M,
     TR_P,
     TR_TIME,
+    V_TIMER_STEAL_RUNNING,
+    V_TIMERS_ON_PS,
+    WOKEN_HANDOFF,
+    WOKEN_NONE,
+    WOKEN_TIMER,
 )
 from .hist import go_index, hdr_index
 from .rng import below, cheaprand32, draw_service_ns, uniform_open
@@ -507,6 +554,23 @@ def handoffp(
     pidleput(sched, pst, pidle, p)
     pst[p, PF_SPINNING] = 0
     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+    if pst[p, PF_TIMER0_WHEN] != 0:
+        # an idle P's timers still need someone: wakeNetPoller(pp.timers.wakeTime())
+        done = wake_net_poller(
+            sched,
+            pst,
+            pidle,
+            midle,
+            counters,
+            costs,
+            rules,
+            hp_actor,
+            hp_pos,
+            act_time,
+            act_seq,
+            pst[p, PF_TIMER0_WHEN],
+            done,
+        )
     return done
 
 
@@ -756,24 +820,233 @@ def injectglist(
 
 @njit(cache=True)
 def netpoll_poke(nph, sched, gt, costs, hp_actor, hp_pos, act_time, act_seq, a_netpoll, now):
-    """A G was parked on the network: an M blocked in netpoll wakes when its fd is ready."""
-    if sched[S_NETPOLL_M] >= 0 and sched[S_NP_N] > 0:
+    """When the M blocked in netpoll wakes: the first fd ready, or its timeout (pollUntil)."""
+    if sched[S_NETPOLL_M] < 0:
+        return
+    t = INF_NS
+    if sched[S_NP_N] > 0:
         r = gt[nph[0], GF_READY]
         t = (r if r > now else now) + costs[C_WAKEUP]
-        if t < act_time[a_netpoll]:
-            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_netpoll, t)
+    if sched[S_POLL_UNTIL] > 0:
+        # the timeout: epoll_wait takes whole milliseconds, rounded up (granularity 0: exact)
+        start = sched[S_POLL_START]
+        d = sched[S_POLL_UNTIL] - start
+        if d < 0:
+            d = 0
+        gran = costs[C_NETPOLL_GRANULARITY]
+        if gran > 0 and d % gran != 0:
+            d = (d // gran + 1) * gran
+        tt = start + d + costs[C_WAKEUP]
+        if tt < t:
+            t = tt
+    if t < act_time[a_netpoll]:
+        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_netpoll, t)
+
+
+# ---------------------------------------------------------------------------------------------
+# timers: per-P heaps (Go 1.14+) or timerproc's global heap (Go <= 1.13)
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _tless(gt, a, b):
+    """Timer order: `when` (GF_READY), ties by the goroutine's id."""
+    ra = gt[a, GF_READY]
+    rb = gt[b, GF_READY]
+    return ra < rb or (ra == rb and gt[a, GF_SEQ] < gt[b, GF_SEQ])
+
+
+@njit(cache=True)
+def timer_merge(gt, a, b):
+    """Merge two timer heaps (roots a and b, -1 for empty) and return the new root.
+
+    A top-down skew heap threaded through the goroutines (GF_TLEFT/GF_TRIGHT): a sleeping G
+    has one timer, so the heap needs no storage of its own and never fills. Go uses a 4-ary
+    array heap; only the order (earliest `when` first) matters to the scheduler.
+    """
+    if a < 0:
+        return b
+    if b < 0:
+        return a
+    if _tless(gt, b, a):
+        a, b = b, a
+    root = a
+    cur = a
+    while True:
+        r = gt[cur, GF_TRIGHT]
+        gt[cur, GF_TRIGHT] = gt[cur, GF_TLEFT]
+        if r < 0:
+            gt[cur, GF_TLEFT] = b
+            return root
+        if _tless(gt, b, r):
+            r, b = b, r
+        gt[cur, GF_TLEFT] = r
+        cur = r
+
+
+@njit(cache=True)
+def timer_push(gt, root, g):
+    gt[g, GF_TLEFT] = -1
+    gt[g, GF_TRIGHT] = -1
+    return timer_merge(gt, root, g)
+
+
+@njit(cache=True)
+def timer_pop(gt, root):
+    """Remove the root; returns the new root."""
+    return timer_merge(gt, gt[root, GF_TLEFT], gt[root, GF_TRIGHT])
+
+
+@njit(cache=True)
+def ready_g(sched, gt, pst, runq, counters, costs, rules, p, g, now, c, woken):
+    """ready(gp, next=true): a parked G becomes runnable on p's runnext, the previous runnext
+    kicked to the ring's tail (before Go 1.5, or with the rule off: the ring's tail).
+
+    The state changes at the event's instant `now`; the readying M's time runs on from c. The
+    caller calls wakep. Returns when p's M is done (a full ring costs a locked batch).
+    """
+    gt[g, GF_RUNNABLE_SINCE] = now
+    gt[g, GF_WOKEN] = woken
+    sched[S_BLOCKED] -= 1
+    c += costs[C_RUNQ_OP]
+    moved = runqput(sched, gt, pst, runq, p, g, (rules & RULE_READY_RUNNEXT) != 0, rules)
+    if moved > 0:
+        counters[K_OVERFLOWS] += 1
+        counters[K_GPUTS] += moved
+        c = lock_acquire(sched, costs, counters, c, 1)
+    return c
+
+
+@njit(cache=True)
+def run_timers(sched, gt, pst, runq, counters, costs, rules, trace, v, p, now, c):
+    """checkTimers(v, now) on p's M: each of v's timers with when <= now fires, and its G is
+    readied on p (goroutineReady -> goready: p's runnext). Returns (ran, c)."""
+    ran = 0
+    root = pst[v, PF_TIMERS_ROOT]
+    while root >= 0 and gt[root, GF_READY] <= now:
+        g = root
+        root = timer_pop(gt, g)
+        pst[v, PF_NTIMERS] -= 1
+        ran += 1
+        counters[K_TIMERS_RUN] += 1
+        if v != p:
+            counters[K_TIMERS_STOLEN] += 1
+        _trace(trace, sched, c, EV_TIMER, p, pst[p, PF_M], gt[g, GF_SEQ], 1 if v != p else 0)
+        c = ready_g(sched, gt, pst, runq, counters, costs, rules, p, g, now, c, WOKEN_TIMER)
+    pst[v, PF_TIMERS_ROOT] = root
+    pst[v, PF_TIMER0_WHEN] = gt[root, GF_READY] if root >= 0 else 0
+    return ran, c
+
+
+@njit(cache=True)
+def should_steal_timers(pst, q):
+    """shouldStealTimers (Go 1.14, 1.15): a P that is not running, or whose running G has
+    been asked to stop (preempt set); a running P is assumed to run its own timers."""
+    ph = pst[q, PF_PHASE]
+    if ph == PH_RUN:
+        return pst[q, PF_PREEMPT] == 1
+    return ph == PH_IDLE or ph == PH_SYSCALL or ph == PH_WAKE
+
+
+@njit(cache=True)
+def timer_steal_allowed(pst, version, pass_, q):
+    """Whether stealWork's pass `pass_` (0..3) runs q's timers, by Go version."""
+    if version >= V_TIMER_STEAL_RUNNING:
+        return pass_ == STEAL_TRIES - 1  # 1.16+: the last pass, any P with timers
+    if version >= 115:
+        # CL 232199 (Go 1.15): any P on the last pass, idle or preempted ones from pass 2
+        return pass_ == STEAL_TRIES - 1 or (
+            pass_ == STEAL_TRIES - 2 and should_steal_timers(pst, q)
+        )
+    return pass_ == STEAL_TRIES - 1 and should_steal_timers(pst, q)  # Go 1.14
+
+
+@njit(cache=True)
+def timers_earliest(gt, pst):
+    """timeSleepUntil: the earliest `when` over all Ps' heaps (0: no timers)."""
+    best = 0
+    for q in range(pst.shape[0]):
+        r = pst[q, PF_TIMERS_ROOT]
+        if r >= 0 and (best == 0 or gt[r, GF_READY] < best):
+            best = gt[r, GF_READY]
+    return best
+
+
+@njit(cache=True)
+def timers_poll_until(gt, pst, version, p, was_spinning):
+    """pollUntil for an M about to block in netpoll: the timers it knows of.
+
+    Its own P's always. Go 1.16+: a spinning M that gave up looks at every P's (the loop over
+    timerpMask after releasep); Go 1.14-1.15: only those stealWork could have run.
+    """
+    best = 0
+    for q in range(pst.shape[0]):
+        r = pst[q, PF_TIMERS_ROOT]
+        if r < 0:
+            continue
+        if q != p:
+            if not was_spinning:
+                continue
+            if version < 115 and not should_steal_timers(pst, q):
+                continue
+        w = gt[r, GF_READY]
+        if best == 0 or w < best:
+            best = w
+    return best
+
+
+@njit(cache=True)
+def netpoll_break(pst, counters, costs, hp_actor, hp_pos, act_time, act_seq, sched, now):
+    """netpollBreak: the M blocked in netpoll wakes now (it then recomputes its timeout)."""
+    counters[K_NETPOLL_BREAKS] += 1
+    a_np = pst.shape[0] + 3
+    t = now + costs[C_WAKEUP]
+    if t < act_time[a_np]:
+        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_np, t)
+
+
+@njit(cache=True)
+def wake_net_poller(
+    sched, pst, pidle, midle, counters, costs, rules, hp_actor, hp_pos, act_time, act_seq, when, now
+):
+    """wakeNetPoller(when) after a timer is added: break the blocked poller if it would sleep
+    past `when`; with nobody in netpoll, wakep (Go 1.16+). Returns when the caller is done."""
+    if sched[S_NETPOLL_M] >= 0:
+        pu = sched[S_POLL_UNTIL]
+        if pu == 0 or pu > when:
+            netpoll_break(pst, counters, costs, hp_actor, hp_pos, act_time, act_seq, sched, now)
+        return now
+    if rules & RULE_TIMER_WAKEP:
+        return wakep(
+            sched,
+            pst,
+            pidle,
+            midle,
+            counters,
+            costs,
+            rules,
+            hp_actor,
+            hp_pos,
+            act_time,
+            act_seq,
+            now,
+        )
+    return now
 
 
 # ---------------------------------------------------------------------------------------------
 # findRunnable for the go policy
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
-def steal_work(sched, gt, pst, runq, counters, costs, rules, rng, coprimes, p, c, resume):
+def steal_work(
+    sched, gt, pst, runq, counters, costs, rules, rng, coprimes, trace, version, p, t, c, resume
+):
     """stealWork: 4 passes over all Ps in random-start coprime-stride order.
 
     Returns (outcome, g, c). On PAUSE the iteration state is saved in the P's row and the
-    caller resumes after ``runnext_steal_pause_ns``.
+    caller resumes after ``runnext_steal_pause_ns``. Timers due by t are stolen (run here, their
+    Gs readied on p) as the Go version does it: 1.16+ on the last pass before the victim's
+    ring, 1.14-1.15 after it and only from some Ps (timer_steal_allowed).
     """
+    steal_timers = (rules & RULE_STEAL_TIMERS) != 0 and version >= V_TIMERS_ON_PS
     n = pst.shape[0]
     ncop = coprimes.shape[0]
     pass_ = pst[p, PF_STEAL_PASS]
@@ -813,15 +1086,39 @@ def steal_work(sched, gt, pst, runq, counters, costs, rules, rng, coprimes, p, c
         stride = pst[p, PF_STEAL_STRIDE]
         for i in range(i0, n):
             v = (start + i * stride) % n
-            if v == p or pst[v, PF_PHASE] == PH_IDLE:  # idlepMask: skip idle Ps
+            if v == p:
                 continue
-            c += costs[C_STEAL_PROBE]
-            counters[K_STEAL_PROBES] += 1
-            g, got = runqsteal(pst, runq, p, v, rules)
-            if got > 0:
-                counters[K_STEALS] += 1
-                counters[K_STOLEN] += got
-                return FOUND, g, c
+            timers_here = (
+                steal_timers
+                and pst[v, PF_TIMERS_ROOT] >= 0
+                and gt[pst[v, PF_TIMERS_ROOT], GF_READY] <= t
+                and timer_steal_allowed(pst, version, pass_, v)
+            )
+            if timers_here and version >= V_TIMER_STEAL_RUNNING:
+                # 1.16+: timers first ("stealing runnext should be the last resort")
+                ran, c = run_timers(sched, gt, pst, runq, counters, costs, rules, trace, v, p, t, c)
+                if ran > 0:
+                    g, inherit = runqget(pst, runq, p, rules)
+                    if g >= 0:
+                        return FOUND, g, c
+            idle = pst[v, PF_PHASE] == PH_IDLE  # idlepMask: idle Ps are not probed
+            if not idle:
+                c += costs[C_STEAL_PROBE]
+                counters[K_STEAL_PROBES] += 1
+                g, got = runqsteal(pst, runq, p, v, rules)
+                if got > 0:
+                    counters[K_STEALS] += 1
+                    counters[K_STOLEN] += got
+                    return FOUND, g, c
+            if timers_here and version < V_TIMER_STEAL_RUNNING:
+                # 1.14-1.15: checkTimers(p2) after runqsteal(p2) found nothing
+                ran, c = run_timers(sched, gt, pst, runq, counters, costs, rules, trace, v, p, t, c)
+                if ran > 0:
+                    g, inherit = runqget(pst, runq, p, rules)
+                    if g >= 0:
+                        return FOUND, g, c
+            if idle:
+                continue
             if last and pst[v, PF_RUNNEXT] >= 0:
                 # runqgrab: usleep(3) first, to let a running P schedule its own runnext
                 pst[p, PF_STEAL_PASS] = pass_
@@ -869,9 +1166,29 @@ def find_runnable(
     """
     rules = iparams[I_RULES]
     gomaxprocs = iparams[I_GOMAXPROCS]
+    version = iparams[I_GO_VERSION]
     c = t
+    was_spinning = False
     for _top in range(64):  # `goto top` is bounded; reaching the bound is a model bug
         if not resume:
+            # checkTimers: this P's expired timers run first; their Gs take runnext (and wakep)
+            root = pst[p, PF_TIMERS_ROOT]
+            if (rules & RULE_CHECK_TIMERS) and root >= 0 and gt[root, GF_READY] <= t:
+                ran, c = run_timers(sched, gt, pst, runq, counters, costs, rules, trace, p, p, t, c)
+                c = wakep(
+                    sched,
+                    pst,
+                    pidle,
+                    midle,
+                    counters,
+                    costs,
+                    rules,
+                    hp_actor,
+                    hp_pos,
+                    act_time,
+                    act_seq,
+                    c,
+                )
             # fairness: every 61st schedtick look at the global queue first
             if (
                 (rules & RULE_GLOBAL_CHECK_61)
@@ -944,7 +1261,21 @@ def find_runnable(
                 do_steal = True
         if do_steal:
             out, g, c = steal_work(
-                sched, gt, pst, runq, counters, costs, rules, rng, coprimes, p, c, resume
+                sched,
+                gt,
+                pst,
+                runq,
+                counters,
+                costs,
+                rules,
+                rng,
+                coprimes,
+                trace,
+                version,
+                p,
+                t,
+                c,
+                resume,
             )
             resume = False
             if out == FOUND or out == PAUSE:
@@ -961,10 +1292,13 @@ def find_runnable(
         pidleput(sched, pst, pidle, p)
         if pst[p, PF_SPINNING] == 1:
             # the "delicate dance": drop spinning, then recheck everything before parking
+            was_spinning = True
             pst[p, PF_SPINNING] = 0
             sched[S_NMSPINNING] -= 1
-            c = lock_acquire(sched, costs, counters, c, 1)
-            if sched[S_RUNQ_SIZE] > 0:
+            if rules & RULE_SPIN_GLOBAL_RECHECK:
+                # Go 1.22+: recheck the global queue under the lock (pidlegetSpinning + batch)
+                c = lock_acquire(sched, costs, counters, c, 1)
+            if (rules & RULE_SPIN_GLOBAL_RECHECK) and sched[S_RUNQ_SIZE] > 0:
                 pp = pidleget(sched, pidle)  # pidlegetSpinning: our own P, just put back
                 pst[pp, PF_PHASE] = PH_EXEC
                 g, nb = globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules)
@@ -987,15 +1321,26 @@ def find_runnable(
                     break
             if again:
                 continue
-        # the last M with nothing to do blocks in netpoll until an fd is ready
+        # the last M with nothing to do blocks in netpoll until an fd is ready or the earliest
+        # timer it knows of is due (pollUntil); timers need netpoll from Go 1.14
+        poll_until = 0
+        if iparams[I_NETPOLL] != 0 and version >= V_TIMERS_ON_PS:
+            poll_until = timers_poll_until(gt, pst, version, p, was_spinning)
         if (
             iparams[I_NETPOLL] != 0
             and (rules & RULE_NETPOLL_BLOCK)
-            and netpoll_any_waiters(sched, iparams)
+            and (netpoll_any_waiters(sched, iparams) or poll_until != 0)
             and sched[S_LASTPOLL] != 0
         ):
             sched[S_LASTPOLL] = 0
+            sched[S_POLL_UNTIL] = poll_until
+            sched[S_POLL_START] = c
             return PARK_NETPOLL, -1, False, c
+        if poll_until != 0 and sched[S_NETPOLL_M] >= 0:
+            pu = sched[S_POLL_UNTIL]
+            if pu == 0 or pu > poll_until:
+                # another M polls, but for longer than our timer allows
+                netpoll_break(pst, counters, costs, hp_actor, hp_pos, act_time, act_seq, sched, c)
         return PARK, -1, False, c
     return FAIL, -1, False, c
 
@@ -1037,6 +1382,14 @@ def check_invariants(sched, gt, pst, runq, pidle, iparams):
             return 9
         nspin += pst[p, PF_SPINNING]
         queued += runq_len(pst, p) + (1 if pst[p, PF_RUNNEXT] >= 0 else 0) + pst[p, PF_LQ_SIZE]
+    ntimers = sched[S_NTIMERS]
+    for p in range(n):
+        nt = pst[p, PF_NTIMERS]
+        if (nt == 0) != (pst[p, PF_TIMERS_ROOT] < 0) or (nt == 0) != (pst[p, PF_TIMER0_WHEN] == 0):
+            return 13
+        ntimers += nt
+    if ntimers > sched[S_BLOCKED] or (sched[S_NTIMERS] == 0) != (sched[S_TIMERS_ROOT] < 0):
+        return 13
     if nidle != sched[S_NPIDLE]:
         return 3
     if nspin != sched[S_NMSPINNING]:
@@ -1105,6 +1458,17 @@ def _trace(trace, sched, t, kind, p, m, g, arg):
 
 
 @njit(cache=True)
+def _account_cpu(sched, counters, cls, start, end):
+    """A goroutine ran [start, end): add what fell inside the measurement window to its class."""
+    ws = sched[S_WINDOW_START]
+    we = sched[S_WINDOW_END]
+    a = start if start > ws else ws
+    b = end if end < we else we
+    if b > a:
+        counters[K_CPU_ARRIVALS + cls] += b - a
+
+
+@njit(cache=True)
 def _free_g(sched, gt, g):
     gt[g, GF_LINK] = sched[S_GFREE]
     sched[S_GFREE] = g
@@ -1128,6 +1492,8 @@ def run_kernel(
     h_sojourn,
     h_schedlat,
     h_schedule,
+    h_handoff,
+    h_timer,
     batch_count,
     batch_sum,
     batch_hist,
@@ -1150,7 +1516,9 @@ def run_kernel(
     A_SYSMON = NP + 1
     A_SNAP = NP + 2
     A_NETPOLL = NP + 3  # the M blocked in netpoll, when there is one
-    A_SM0 = NP + 4  # syscall-M actors follow
+    A_TIMERPROC = NP + 4  # Go <= 1.13: the timer thread (timerproc in notetsleepg)
+    A_SM0 = NP + 5  # syscall-M actors follow
+    version = iparams[I_GO_VERSION]
     n_phases = prog.shape[0]
     policy = iparams[I_POLICY]
     rules = iparams[I_RULES]
@@ -1196,6 +1564,44 @@ def run_kernel(
     if policy == POLICY_GO:
         sched[S_SYSMON_DELAY_US] = SYSMON_MIN_DELAY_US
         heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SYSMON, SYSMON_MIN_DELAY_US * 1000)
+    # resident goroutines (rows 0 .. n_res-1, set up by the wrapper): the runnable ones are
+    # dealt round-robin onto the Ps' rings (as if main had spawned them and they had spread),
+    # and each P with work gets an M
+    n_res = iparams[I_HOGS] + 2 * iparams[I_PAIRS]
+    k = 0
+    for g in range(n_res):
+        cls = gt[g, GF_CLASS]
+        if cls == G_PAIR and gt[g, GF_TOKEN] == 0:
+            continue  # parked, waiting for its partner's ball
+        if cls == G_PAIR:
+            gt[g, GF_REMAINING] = draw_service_ns(
+                rng,
+                iparams[I_PAIR_DIST],
+                fparams[F_PAIR_MEAN_NS],
+                fparams[F_PAIR_A],
+                fparams[F_PAIR_B],
+                fparams[F_PAIR_P],
+            )
+        pp = k % NP
+        k += 1
+        runqput(sched, gt, pst, runq, pp, g, False, rules)
+    for pp in range(NP):
+        if not runq_empty(pst, pp):
+            pidle_remove(sched, pidle, pp)
+            startm(
+                sched,
+                pst,
+                midle,
+                counters,
+                costs,
+                hp_actor,
+                hp_pos,
+                act_time,
+                act_seq,
+                pp,
+                False,
+                0,
+            )
     if warm_n == 0 or arrivals == ARR_BURST:
         sched[S_WINDOW_START] = 0
 
@@ -1247,6 +1653,8 @@ def run_kernel(
             gt[g, GF_LAST_CORE] = -1
             gt[g, GF_LINK] = -1
             gt[g, GF_RUNNABLE_SINCE] = now
+            gt[g, GF_CLASS] = G_ARRIVAL
+            gt[g, GF_WOKEN] = WOKEN_NONE
             counters[K_CREATED] += 1
             sched[S_ARRIVED] = seq + 1
             if seq == warm_n and arrivals != ARR_BURST:
@@ -1458,6 +1866,10 @@ def run_kernel(
                         if when < act_time[p]:
                             pst[p, PF_PREEMPT] = 1
                             heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, when)
+                        elif gt[pst[p, PF_CURG], GF_CLASS] == G_PAIR:
+                            # the burst ends in a channel hand-off, a call into the runtime:
+                            # the stack check there (cooperative preemption) stops it first
+                            pst[p, PF_PREEMPT] = 1
                     sysretake = True
                 if ph != PH_SYSCALL:
                     continue
@@ -1527,6 +1939,28 @@ def run_kernel(
                         -1,
                         now,
                     )
+            # Go 1.14-1.15: a timer that should already have run (an unpreemptible P?) gets an
+            # M started on an idle P to run it: startm(nil, false)
+            if rules & RULE_SYSMON_TIMERS:
+                nxt_t = timers_earliest(gt, pst)
+                if nxt_t != 0 and nxt_t < now and sched[S_NPIDLE] > 0:
+                    done = lock_acquire(sched, costs, counters, now, 1)
+                    pp = pidleget(sched, pidle)
+                    counters[K_SYSMON_TIMER_STARTM] += 1
+                    startm(
+                        sched,
+                        pst,
+                        midle,
+                        counters,
+                        costs,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        pp,
+                        False,
+                        done,
+                    )
             # sysmon's idle rounds reset only when retake() took a P from a syscall
             if retaken > 0:
                 sched[S_SYSMON_IDLE] = 0
@@ -1577,6 +2011,7 @@ def run_kernel(
                         gt[cg, GF_SEQ] if (cg >= 0 and pst[p, PF_PHASE] == PH_RUN) else -1
                     )
                     snap_p[k, p, SP_SPINNING] = pst[p, PF_SPINNING]
+                    snap_p[k, p, SP_TIMERSLEN] = pst[p, PF_NTIMERS]
                 snap[k, SN_RUNNABLE] = runnable
                 snap[k, SN_BLOCKED] = sched[S_BLOCKED]
                 snap[k, SN_SYSCALL_M] = sched[S_NSYSCALL_M]
@@ -1594,6 +2029,7 @@ def run_kernel(
             m = sched[S_NETPOLL_M]
             sched[S_NETPOLL_M] = -1
             sched[S_LASTPOLL] = now
+            sched[S_POLL_UNTIL] = 0
             heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_NETPOLL, INF_NS)
             counters[K_NETPOLL_BLOCKING_WAKES] += 1
             head, n = netpoll(nph, sched, gt, counters, now)
@@ -1661,6 +2097,64 @@ def run_kernel(
                 midle[sched[S_NMIDLE]] = m  # stopm
                 sched[S_NMIDLE] += 1
 
+        elif a == A_TIMERPROC:
+            # ---- Go <= 1.13: the timer thread wakes; timerproc readies the due goroutines ----
+            # timerproc slept in notetsleepg (a syscall without its P): on waking it takes an
+            # idle P (started like startm, the Gs on its runnext) or, with none idle, it and
+            # its work wait on the global queue (exitsyscall0) -- the Gs go there directly.
+            counters[K_TIMERPROC_WAKES] += 1
+            head = -1
+            tail = -1
+            n = 0
+            root = sched[S_TIMERS_ROOT]
+            while root >= 0 and gt[root, GF_READY] <= now:
+                g = root
+                root = timer_pop(gt, g)
+                gt[g, GF_LINK] = -1
+                if tail >= 0:
+                    gt[tail, GF_LINK] = g
+                else:
+                    head = g
+                tail = g
+                n += 1
+            sched[S_TIMERS_ROOT] = root
+            sched[S_NTIMERS] -= n
+            counters[K_TIMERS_RUN] += n
+            done = lock_acquire(sched, costs, counters, now, 1)
+            pp = pidleget(sched, pidle)
+            if pp >= 0:
+                startm(
+                    sched,
+                    pst,
+                    midle,
+                    counters,
+                    costs,
+                    hp_actor,
+                    hp_pos,
+                    act_time,
+                    act_seq,
+                    pp,
+                    False,
+                    done,
+                )
+            g = head
+            while g >= 0:
+                nx = gt[g, GF_LINK]
+                _trace(trace, sched, now, EV_TIMER, pp, -1, gt[g, GF_SEQ], 0)
+                if pp >= 0:
+                    ready_g(
+                        sched, gt, pst, runq, counters, costs, rules, pp, g, now, done, WOKEN_TIMER
+                    )
+                else:
+                    globrunqput(sched, gt, g)
+                    gt[g, GF_RUNNABLE_SINCE] = now
+                    gt[g, GF_WOKEN] = WOKEN_TIMER
+                    sched[S_BLOCKED] -= 1
+                    counters[K_GPUTS] += 1
+                g = nx
+            nt = gt[root, GF_READY] if root >= 0 else INF_NS
+            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_TIMERPROC, nt)
+
         elif a >= A_SM0:
             # ---- exitsyscall without a P: an idle P, else the global queue and stopm ----------
             slot = a - A_SM0
@@ -1709,7 +2203,11 @@ def run_kernel(
                 gt[g, GF_REMAINING] -= now - pst[p, PF_RUN_START]
                 if gt[g, GF_REMAINING] < 0:
                     code = 10
+                cls = gt[g, GF_CLASS]
+                _account_cpu(sched, counters, cls, pst[p, PF_RUN_START], now)
                 nxt = gt[g, GF_PC] + 1
+                if cls != G_ARRIVAL:
+                    nxt = n_phases  # residents run no program: a hog runs on, a pair hands off
                 kind = PHASE_CPU
                 if gt[g, GF_REMAINING] <= 0 and nxt < n_phases:
                     kind = np.int64(prog[nxt, PR_KIND])
@@ -1737,6 +2235,86 @@ def run_kernel(
                     pst[p, PF_CURG] = -1
                     pst[p, PF_SCHED_START] = now
                     t_sched = now
+                elif gt[g, GF_REMAINING] <= 0 and nxt < n_phases and kind == PHASE_SLEEP:
+                    # time.Sleep: a timer on this P's heap (Go 1.14+) or timerproc's (<= 1.13)
+                    pst[p, PF_PREEMPT] = 0
+                    when = now + draw_phase(rng, prog, nxt)
+                    gt[g, GF_READY] = when
+                    gt[g, GF_PC] = nxt + 1  # a CPU phase follows, by construction
+                    gt[g, GF_REMAINING] = draw_phase(rng, prog, nxt + 1)
+                    sched[S_BLOCKED] += 1
+                    counters[K_TIMERS_ADDED] += 1
+                    _trace(trace, sched, now, EV_SLEEP, p, pst[p, PF_M], gt[g, GF_SEQ], when)
+                    pst[p, PF_CURG] = -1
+                    pst[p, PF_SCHED_START] = now
+                    t_sched = now + costs[C_RUNQ_OP]
+                    if version >= V_TIMERS_ON_PS:
+                        pst[p, PF_TIMERS_ROOT] = timer_push(gt, pst[p, PF_TIMERS_ROOT], g)
+                        pst[p, PF_NTIMERS] += 1
+                        pst[p, PF_TIMER0_WHEN] = gt[pst[p, PF_TIMERS_ROOT], GF_READY]
+                        t_sched = wake_net_poller(
+                            sched,
+                            pst,
+                            pidle,
+                            midle,
+                            counters,
+                            costs,
+                            rules,
+                            hp_actor,
+                            hp_pos,
+                            act_time,
+                            act_seq,
+                            when,
+                            t_sched,
+                        )
+                    else:
+                        sched[S_TIMERS_ROOT] = timer_push(gt, sched[S_TIMERS_ROOT], g)
+                        sched[S_NTIMERS] += 1
+                        w0 = gt[sched[S_TIMERS_ROOT], GF_READY]
+                        if w0 < act_time[A_TIMERPROC]:
+                            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_TIMERPROC, w0)
+                elif cls == G_PAIR and gt[g, GF_REMAINING] <= 0 and pst[p, PF_PREEMPT] == 0:
+                    # a channel hand-off: goready(partner) into this P's runnext, then gopark
+                    # until the partner hands the ball back
+                    pst[p, PF_PREEMPT] = 0
+                    q = gt[g, GF_PARTNER]
+                    if gt[q, GF_TOKEN] != 0 or gt[g, GF_TOKEN] != 1:
+                        code = 12
+                    gt[q, GF_TOKEN] = 1
+                    gt[g, GF_TOKEN] = 0
+                    gt[q, GF_REMAINING] = draw_service_ns(
+                        rng,
+                        iparams[I_PAIR_DIST],
+                        fparams[F_PAIR_MEAN_NS],
+                        fparams[F_PAIR_A],
+                        fparams[F_PAIR_B],
+                        fparams[F_PAIR_P],
+                    )
+                    _trace(
+                        trace, sched, now, EV_HANDOFF, p, pst[p, PF_M], gt[g, GF_SEQ], gt[q, GF_SEQ]
+                    )
+                    if now >= sched[S_WINDOW_START]:
+                        counters[K_HANDOFFS] += 1
+                    c1 = ready_g(
+                        sched, gt, pst, runq, counters, costs, rules, p, q, now, now, WOKEN_HANDOFF
+                    )
+                    sched[S_BLOCKED] += 1  # g parks
+                    pst[p, PF_CURG] = -1
+                    pst[p, PF_SCHED_START] = now
+                    t_sched = wakep(
+                        sched,
+                        pst,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        rules,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        c1,
+                    )
                 elif gt[g, GF_REMAINING] <= 0 and nxt < n_phases:
                     # entersyscall / entersyscallblock
                     pst[p, PF_PREEMPT] = 0
@@ -1779,7 +2357,7 @@ def run_kernel(
                         ):
                             status = ST_MAX_THREADS
                             break
-                elif pst[p, PF_PREEMPT] == 1 and gt[g, GF_REMAINING] > 0:
+                elif pst[p, PF_PREEMPT] == 1 and (gt[g, GF_REMAINING] > 0 or cls == G_PAIR):
                     pst[p, PF_CURG] = -1
                     pst[p, PF_SCHED_START] = now
                     # gopreempt_m -> goschedImpl: onto the global queue's tail, wakep
@@ -1813,6 +2391,8 @@ def run_kernel(
                     pst[p, PF_CURG] = -1
                     pst[p, PF_SCHED_START] = now
                     pst[p, PF_PREEMPT] = 0
+                    if cls != G_ARRIVAL:
+                        code = 12  # a resident never completes
                     c2 = _record_completion(
                         sched,
                         gt,
@@ -1886,14 +2466,26 @@ def run_kernel(
                     pst[p, PF_SCHEDTICK] += 1
                     pst[p, PF_SLICE_START] = now
                 lat = now - gt[g, GF_RUNNABLE_SINCE]
+                cls = gt[g, GF_CLASS]
+                measured = (
+                    gt[g, GF_SEQ] >= warm_n if cls == G_ARRIVAL else now >= sched[S_WINDOW_START]
+                )
                 if lat < 0:
                     code = 1
                 elif pst[p, PF_INHERIT] == 2:
                     pass  # _Gsyscall -> _Grunning on an idle P: not a runnable-to-running delay
-                elif gt[g, GF_SEQ] >= warm_n:
+                elif measured:
                     h_schedlat[hdr_index(lat)] += 1
                     counters[K_SCHEDLAT_SUM] += lat
                     counters[K_SCHEDLAT_COUNT] += 1
+                woken = gt[g, GF_WOKEN]
+                if woken != WOKEN_NONE:
+                    gt[g, GF_WOKEN] = WOKEN_NONE
+                    if measured and woken == WOKEN_TIMER:
+                        late = now - gt[g, GF_READY]  # from the timer's when to running
+                        h_timer[hdr_index(late if late > 0 else 0)] += 1
+                    elif measured and woken == WOKEN_HANDOFF and lat >= 0:
+                        h_handoff[hdr_index(lat)] += 1
                 core = pst[p, PF_CORE]
                 last = gt[g, GF_LAST_CORE]
                 if last >= 0 and last != core:
@@ -2046,6 +2638,7 @@ def run_kernel(
             account(pst, sched, p, end, PF_T_IDLE)
         elif ph == PH_RUN:
             account(pst, sched, p, end, PF_T_RUN)
+            _account_cpu(sched, counters, gt[pst[p, PF_CURG], GF_CLASS], pst[p, PF_RUN_START], end)
         elif ph == PH_WAKE:
             account(pst, sched, p, end, PF_T_WAKE)
         elif ph == PH_SYSCALL:
