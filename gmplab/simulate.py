@@ -73,6 +73,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     iparams[kc.I_RULES] = spec.rules_mask()
     iparams[kc.I_GO_VERSION] = spec.go_version_int()
     iparams[kc.I_NETPOLL] = 1 if spec.netpoll_inited() else 0  # netpollinited()
+    iparams[kc.I_TIMERS] = 1 if w.has_sleeps() else 0
     iparams[kc.I_HOGS] = w.hogs
     iparams[kc.I_PAIRS] = w.pairs
     iparams[kc.I_PAIR_DIST] = kc.DISTS[w.pair_service]

@@ -137,8 +137,9 @@ N_COSTS = len(COST_KEYS)
     I_HOGS,
     I_PAIRS,
     I_PAIR_DIST,
-) = range(22)
-N_IPARAMS = 22
+    I_TIMERS,
+) = range(23)
+N_IPARAMS = 23  # I_TIMERS: 1 when goroutines sleep (timers exist at all)
 
 # rule switches (bits of iparams[I_RULES]); all on is Go. Ablations and the Go-semantics
 # tests switch one off to show that the behaviour it models changes an outcome.

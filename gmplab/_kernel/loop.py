@@ -92,6 +92,7 @@ from .consts import (
     I_POLICY,
     I_RULES,
     I_SNAPSHOT_NS,
+    I_TIMERS,
     I_WARMUP_N,
     INF_NS,
     K_COMPLETED,
@@ -1037,7 +1038,22 @@ def wake_net_poller(
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
 def steal_work(
-    sched, gt, pst, runq, counters, costs, rules, rng, coprimes, trace, version, p, t, c, resume
+    sched,
+    gt,
+    pst,
+    runq,
+    counters,
+    costs,
+    rules,
+    rng,
+    coprimes,
+    trace,
+    version,
+    timers_on,
+    p,
+    t,
+    c,
+    resume,
 ):
     """stealWork: 4 passes over all Ps in random-start coprime-stride order.
 
@@ -1046,7 +1062,7 @@ def steal_work(
     Gs readied on p) as the Go version does it: 1.16+ on the last pass before the victim's
     ring, 1.14-1.15 after it and only from some Ps (timer_steal_allowed).
     """
-    steal_timers = (rules & RULE_STEAL_TIMERS) != 0 and version >= V_TIMERS_ON_PS
+    steal_timers = timers_on and (rules & RULE_STEAL_TIMERS) != 0 and version >= V_TIMERS_ON_PS
     n = pst.shape[0]
     ncop = coprimes.shape[0]
     pass_ = pst[p, PF_STEAL_PASS]
@@ -1167,13 +1183,14 @@ def find_runnable(
     rules = iparams[I_RULES]
     gomaxprocs = iparams[I_GOMAXPROCS]
     version = iparams[I_GO_VERSION]
+    timers_on = iparams[I_TIMERS] != 0
     c = t
     was_spinning = False
     for _top in range(64):  # `goto top` is bounded; reaching the bound is a model bug
         if not resume:
             # checkTimers: this P's expired timers run first; their Gs take runnext (and wakep)
             root = pst[p, PF_TIMERS_ROOT]
-            if (rules & RULE_CHECK_TIMERS) and root >= 0 and gt[root, GF_READY] <= t:
+            if timers_on and (rules & RULE_CHECK_TIMERS) and root >= 0 and gt[root, GF_READY] <= t:
                 ran, c = run_timers(sched, gt, pst, runq, counters, costs, rules, trace, p, p, t, c)
                 c = wakep(
                     sched,
@@ -1272,6 +1289,7 @@ def find_runnable(
                 coprimes,
                 trace,
                 version,
+                timers_on,
                 p,
                 t,
                 c,
@@ -1324,7 +1342,7 @@ def find_runnable(
         # the last M with nothing to do blocks in netpoll until an fd is ready or the earliest
         # timer it knows of is due (pollUntil); timers need netpoll from Go 1.14
         poll_until = 0
-        if iparams[I_NETPOLL] != 0 and version >= V_TIMERS_ON_PS:
+        if timers_on and iparams[I_NETPOLL] != 0 and version >= V_TIMERS_ON_PS:
             poll_until = timers_poll_until(gt, pst, version, p, was_spinning)
         if (
             iparams[I_NETPOLL] != 0
