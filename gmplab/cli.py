@@ -96,8 +96,9 @@ def _add_simulate(sub):
     p.add_argument(
         "--program",
         default=None,
-        help="each goroutine's phases KIND:DIST:MEAN_NS[:SCV],... (kinds cpu, syscall, "
-        "syscall_block, netwait, sleep), e.g. cpu:exp:5000,syscall:const:200000,cpu:exp:5000",
+        help="each goroutine's phases KIND:DIST:MEAN_NS[:SCV],... (kinds cpu, nopreempt, "
+        "syscall, syscall_block, netwait, sleep), e.g. "
+        "cpu:exp:5000,syscall:const:200000,cpu:exp:5000",
     )
     p.add_argument(
         "--hogs",
@@ -114,6 +115,26 @@ def _add_simulate(sub):
     p.add_argument("--pair-service", default="const", help="distribution of a pair's burst")
     p.add_argument("--pair-mean-ns", type=_number("--pair-mean-ns"), default=1_000.0)
     p.add_argument("--pair-scv", type=_number("--pair-scv"), default=None)
+    p.add_argument("--gc", action="store_true", help="model the garbage collector")
+    p.add_argument("--gogc", type=_number("--gogc", int), default=100)
+    p.add_argument(
+        "--live-heap-mib",
+        type=_number("--live-heap-mib"),
+        default=64.0,
+        help="reachable heap each mark finds (MiB)",
+    )
+    p.add_argument(
+        "--alloc-bytes-per-cpu-us",
+        type=_number("--alloc-bytes-per-cpu-us"),
+        default=0.0,
+        help="bytes the measured goroutines allocate per us of CPU",
+    )
+    p.add_argument(
+        "--hog-alloc-bytes-per-cpu-us",
+        type=_number("--hog-alloc-bytes-per-cpu-us"),
+        default=0.0,
+        help="bytes each hog allocates per us of CPU (a GC-heavy allocator beside requests)",
+    )
     p.add_argument(
         "--cost",
         action="append",
@@ -193,6 +214,11 @@ def cmd_simulate(args) -> int:
             pair_mean_ns=args.pair_mean_ns,
             pair_scv=args.pair_scv,
             costs=_costs_with_overrides(args.costs, args.cost),
+            gc=args.gc,
+            gogc=args.gogc,
+            live_heap_mib=args.live_heap_mib,
+            alloc_bytes_per_cpu_us=args.alloc_bytes_per_cpu_us,
+            hog_alloc_bytes_per_cpu_us=args.hog_alloc_bytes_per_cpu_us,
         )
         from . import stats
 
@@ -296,6 +322,17 @@ def _print_table(d: dict, reps: int) -> None:
         extra_keys += ["timers_added", "timers_stolen", "timer_late_ns_p50", "timer_late_ns_p99"]
     if spec.get("hogs") or spec.get("pairs"):
         extra_keys += ["cpu_share_arrivals", "cpu_share_hogs", "cpu_share_pairs"]
+    if spec.get("gc"):
+        extra_keys += [
+            "gc_cycles",
+            "gc_assist_ns",
+            "gc_dedicated_ns",
+            "gc_fractional_ns",
+            "gc_idle_ns",
+            "gc_pause_ns",
+            "gc_pause_stopping_ns_p99",
+            "gc_pause_total_ns_p99",
+        ]
     if spec.get("pairs"):
         extra_keys += ["handoff_rate_per_s", "handoff_latency_ns_p50", "handoff_latency_ns_p99"]
     for k in extra_keys:

@@ -46,6 +46,12 @@ DEFAULT_COSTS_NS = {
     # a blocking netpoll's timeout is rounded up to this: Linux epoll_wait takes whole ms
     # (runtime/netpoll_epoll.go: delay < 1ms waits 1ms); 0 models epoll_pwait2 (exact)
     "netpoll_timeout_granularity_ns": 1_000_000,
+    # the collector (estimates, to be replaced by calibration): marking scans about 2 GB/s per
+    # worker; the two stop-the-world phases' own work (sweep termination, mark termination)
+    # without the stopping time, which the model derives from the running goroutines
+    "gc_mark_ns_per_kib": 500,
+    "gc_sweepterm_ns": 20_000,
+    "gc_markterm_ns": 50_000,
 }
 assert tuple(DEFAULT_COSTS_NS) == kc.COST_KEYS
 
@@ -136,11 +142,12 @@ class Phase:
     ``cpu`` runs for the drawn duration; ``syscall`` enters a syscall with the P still wired to
     the M (sysmon may retake the P); ``syscall_block`` is ``entersyscallblock`` (the P is handed
     off at once); ``netwait`` parks on a network fd until the netpoller finds it ready;
-    ``sleep`` is ``time.Sleep`` (a timer). Durations are drawn from ``service`` with ``mean_ns``
-    and ``scv``.
+    ``sleep`` is ``time.Sleep`` (a timer); ``nopreempt`` is a CPU burst without safe points
+    (preemption and stop-the-world wait for its end). Durations are drawn from ``service``
+    with ``mean_ns`` and ``scv``.
     """
 
-    kind: str = "cpu"  # cpu | syscall | syscall_block | netwait | sleep
+    kind: str = "cpu"  # cpu | nopreempt | syscall | syscall_block | netwait | sleep
     service: str = "exp"  # distribution of the duration: exp | const | lognormal | ...
     mean_ns: float = 10_000.0  # mean duration, ns
     scv: float | None = None  # squared coefficient of variation (exp: 1, const: 0)
@@ -167,6 +174,8 @@ class Phase:
 # a goroutine runs before its first blocking phase and after each one: where a program does
 # not say how long, the kernel inserts this minimal CPU step (1 ns, no random draw)
 _MIN_CPU = Phase("cpu", "const", 1.0, None)
+# phases that run on the CPU (`nopreempt`: a burst with no safe point, e.g. a call-free loop)
+CPU_KINDS = ("cpu", "nopreempt")
 
 
 def _is_int(x) -> bool:
@@ -226,6 +235,12 @@ class Workload:
     pair_service: str = "const"  # distribution of a pair member's burst per turn
     pair_mean_ns: float = 1_000.0  # mean burst per turn, ns
     pair_scv: float | None = None  # its SCV (exp: 1, const: 0)
+    # the garbage collector (policy go): off unless gc=True
+    gc: bool = False  # model GC: heap, trigger, stop-the-world, mark workers, assists
+    gogc: int = 100  # GOGC: heap goal = marked x (1 + GOGC/100)
+    live_heap_mib: float = 64.0  # the reachable heap each mark finds (steady state), MiB
+    alloc_bytes_per_cpu_us: float = 0.0  # what the measured goroutines allocate per us of CPU
+    hog_alloc_bytes_per_cpu_us: float = 0.0  # what each hog allocates per us of CPU
 
     def phases(self) -> tuple:
         """The program as given, or the single CPU phase of ``service``."""
@@ -237,22 +252,22 @@ class Workload:
         """The program the kernel runs: it starts with CPU and has CPU after each block."""
         out = []
         for ph in self.phases():
-            if ph.kind != "cpu" and (not out or out[-1].kind != "cpu"):
+            if ph.kind not in CPU_KINDS and (not out or out[-1].kind not in CPU_KINDS):
                 out.append(_MIN_CPU)
             out.append(ph)
-        if out[-1].kind != "cpu":
+        if out[-1].kind not in CPU_KINDS:
             out.append(_MIN_CPU)
         return tuple(out)
 
     def cpu_mean_ns(self) -> float:
         """E[S]: a goroutine's mean CPU time over its whole program."""
-        return float(sum(ph.mean_ns for ph in self.phases() if ph.kind == "cpu"))
+        return float(sum(ph.mean_ns for ph in self.phases() if ph.kind in CPU_KINDS))
 
     def has_syscalls(self) -> bool:
         return any(ph.kind in ("syscall", "syscall_block") for ph in self.phases())
 
     def has_blocking(self) -> bool:
-        return any(ph.kind != "cpu" for ph in self.phases())
+        return any(ph.kind not in CPU_KINDS for ph in self.phases())
 
     def has_sleeps(self) -> bool:
         return any(ph.kind == "sleep" for ph in self.phases())
@@ -269,6 +284,24 @@ class Workload:
         if self.service_scv is not None:
             return float(self.service_scv)
         return {"exp": 1.0, "const": 0.0}.get(self.service, 1.0)
+
+
+def gc_workers(procs: int) -> tuple[int, float, int]:
+    """gcControllerState.startCycle: (dedicated workers, fractional goal, idle-worker cap).
+
+    The goal is 25% of GOMAXPROCS; dedicated = round(goal), unless that is off by more than
+    30%, in which case one fewer (if it overshoots) and the rest is a fractional share per P.
+    Idle workers may take every P not running a dedicated one.
+    """
+    goal = procs * kc.GC_BACKGROUND_UTILIZATION
+    dedicated = int(goal + 0.5)
+    err = dedicated / goal - 1
+    frac = 0.0
+    if err < -kc.GC_DEDICATED_TOLERANCE or err > kc.GC_DEDICATED_TOLERANCE:
+        if dedicated > goal:
+            dedicated -= 1
+        frac = (goal - dedicated) / procs
+    return dedicated, frac, procs - dedicated
 
 
 @dataclass(frozen=True)
@@ -406,6 +439,20 @@ class RunSpec:
         _check_dist(
             "pair_service", "pair_mean_ns", "pair_scv", w.pair_service, w.pair_mean_ns, w.pair_scv
         )
+        if w.gc and self.policy != "go":
+            raise SpecError("gc", f"False with policy {self.policy!r} (GC needs policy 'go')", w.gc)
+        if not isinstance(w.gc, bool):
+            raise SpecError("gc", "True or False", w.gc)
+        if not _is_int(w.gogc) or not 1 <= w.gogc <= 100_000:
+            raise SpecError("gogc", "an integer in [1, 100000] (GOGC=off: gc=False)", w.gogc)
+        if not _is_num(w.live_heap_mib) or not 0 < w.live_heap_mib <= 1_000_000:
+            raise SpecError("live_heap_mib", "a number of MiB in (0, 1000000]", w.live_heap_mib)
+        for name, v in (
+            ("alloc_bytes_per_cpu_us", w.alloc_bytes_per_cpu_us),
+            ("hog_alloc_bytes_per_cpu_us", w.hog_alloc_bytes_per_cpu_us),
+        ):
+            if not _is_num(v) or not 0 <= v <= 1e9:
+                raise SpecError(name, "a number of bytes in [0, 1e9]", v)
         if w.residents() and w.residents() >= self.max_live:
             raise SpecError(
                 "max_live", f"more than the {w.residents()} resident goroutines", self.max_live
@@ -544,6 +591,17 @@ class RunSpec:
                 if w.residents()
                 else {}
             ),
+            **(
+                {
+                    "gc": True,
+                    "gogc": w.gogc,
+                    "live_heap_mib": float(w.live_heap_mib),
+                    "alloc_bytes_per_cpu_us": float(w.alloc_bytes_per_cpu_us),
+                    "hog_alloc_bytes_per_cpu_us": float(w.hog_alloc_bytes_per_cpu_us),
+                }
+                if w.gc
+                else {}
+            ),
         }
 
     def key(self) -> str:
@@ -589,6 +647,11 @@ def make_spec(
     pair_service: str = "const",
     pair_mean_ns: float = 1_000.0,
     pair_scv: float | None = None,
+    gc: bool = False,
+    gogc: int = 100,
+    live_heap_mib: float = 64.0,
+    alloc_bytes_per_cpu_us: float = 0.0,
+    hog_alloc_bytes_per_cpu_us: float = 0.0,
 ) -> RunSpec:
     """Build and validate a RunSpec from plain arguments (the API's and the CLI's one path)."""
     topo = Topology.parse(topology)
@@ -609,6 +672,11 @@ def make_spec(
         pair_service=pair_service,
         pair_mean_ns=pair_mean_ns,
         pair_scv=pair_scv,
+        gc=gc,
+        gogc=gogc,
+        live_heap_mib=live_heap_mib,
+        alloc_bytes_per_cpu_us=alloc_bytes_per_cpu_us,
+        hog_alloc_bytes_per_cpu_us=hog_alloc_bytes_per_cpu_us,
     )
     spec = RunSpec(
         policy=policy,

@@ -46,6 +46,8 @@ HIST_METRICS = (
     "schedule_ns",
     "handoff_latency_ns",
     "timer_late_ns",
+    "gc_pause_stopping_ns",
+    "gc_pause_total_ns",
 )
 
 
@@ -87,6 +89,8 @@ class Replication:
                 "schedule_ns": arrays["h_schedule"],
                 "handoff_latency_ns": arrays["h_handoff"],
                 "timer_late_ns": arrays["h_timer"],
+                "gc_pause_stopping_ns": arrays["h_gc_stop"],
+                "gc_pause_total_ns": arrays["h_gc_total"],
             },
             batch_count=arrays["batch_count"],
             batch_sum=arrays["batch_sum"],

@@ -14,7 +14,7 @@ from ._kernel.hist import HDR_ARRAY_LEN
 from ._kernel.loop import run_kernel
 from ._kernel.rng import seed_state
 from .errors import KernelError, ResourceLimitError
-from .params import RunSpec, make_spec, service_params
+from .params import RunSpec, gc_workers, make_spec, service_params
 from .result import Replication, Result
 
 G_INITIAL_CAP = 1024  # goroutine table rows before the first doubling (memory is O(live))
@@ -74,6 +74,15 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     iparams[kc.I_GO_VERSION] = spec.go_version_int()
     iparams[kc.I_NETPOLL] = 1 if spec.netpoll_inited() else 0  # netpollinited()
     iparams[kc.I_TIMERS] = 1 if w.has_sleeps() else 0
+    iparams[kc.I_GC] = 1 if w.gc else 0
+    iparams[kc.I_GOGC] = w.gogc
+    iparams[kc.I_LIVE_HEAP] = int(round(w.live_heap_mib * (1 << 20)))
+    iparams[kc.I_ALLOC_ARRIVALS] = int(round(w.alloc_bytes_per_cpu_us))
+    iparams[kc.I_ALLOC_HOGS] = int(round(w.hog_alloc_bytes_per_cpu_us))
+    dedicated, frac, idle_max = gc_workers(np_)
+    iparams[kc.I_GC_DEDICATED] = dedicated
+    iparams[kc.I_GC_FRACTIONAL_PPM] = int(round(frac * 1e6))
+    iparams[kc.I_GC_IDLE_MAX] = idle_max
     iparams[kc.I_HOGS] = w.hogs
     iparams[kc.I_PAIRS] = w.pairs
     iparams[kc.I_PAIR_DIST] = kc.DISTS[w.pair_service]
@@ -170,8 +179,9 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     else:
         sched[kc.S_LASTPOLL] = 1  # sched.lastpoll: nonzero while no M blocks in netpoll
         sched[kc.S_NETPOLL_M] = -1
-    # Ps, arrivals, sysmon, snapshots, the netpoll M, timerproc (Go <= 1.13), syscall Ms
-    n_actors = np_ + 5 + n_sm
+    # Ps, arrivals, sysmon, snapshots, the netpoll M, timerproc (Go <= 1.13), the collector,
+    # syscall Ms
+    n_actors = np_ + 6 + n_sm
     return dict(
         iparams=iparams,
         fparams=fparams,
@@ -190,6 +200,8 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
         h_schedule=np.zeros(HDR_ARRAY_LEN, dtype=np.int64),
         h_handoff=np.zeros(HDR_ARRAY_LEN, dtype=np.int64),
         h_timer=np.zeros(HDR_ARRAY_LEN, dtype=np.int64),
+        h_gc_stop=np.zeros(HDR_ARRAY_LEN, dtype=np.int64),
+        h_gc_total=np.zeros(HDR_ARRAY_LEN, dtype=np.int64),
         batch_count=np.zeros(spec.batches, dtype=np.int64),
         batch_sum=np.zeros(spec.batches, dtype=np.int64),
         batch_hist=np.zeros((spec.batches, 162), dtype=np.int64),
@@ -210,8 +222,9 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
 
 _ARG_ORDER = (
     "iparams fparams costs coprimes rng sched pst runq gt pidle midle counters h_sojourn "
-    "h_schedlat h_schedule h_handoff h_timer batch_count batch_sum batch_hist snap snap_p "
-    "snap_midle done_bitmap trace prog sm nph hp_actor hp_pos act_time act_seq"
+    "h_schedlat h_schedule h_handoff h_timer h_gc_stop h_gc_total batch_count batch_sum "
+    "batch_hist snap snap_p snap_midle done_bitmap trace prog sm nph hp_actor hp_pos act_time "
+    "act_seq"
 ).split()
 
 _compiled = False

@@ -142,6 +142,10 @@ def test_invariants_hold_with_every_feature_on(version):
         go_version=version,
         check_invariants=True,
         seed=4,
+        gc=True,
+        live_heap_mib=4,
+        alloc_bytes_per_cpu_us=500,
+        hog_alloc_bytes_per_cpu_us=200,
     )
     a = gmplab.simulate(**kw).summary
     b = gmplab.simulate(**kw).summary
@@ -149,3 +153,4 @@ def test_invariants_hold_with_every_feature_on(version):
     for k in ("events", "sojourn_ns_mean", "handoffs", "timers_run", "cpu_ns_hogs"):
         assert a[k] == b[k], k  # same seed, same run
     assert a["timers_run"] == a["timers_added"] and a["handoffs"] > 0 and a["syscalls"] > 0
+    assert a["gc_cycles"] > 0

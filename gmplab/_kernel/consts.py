@@ -87,6 +87,9 @@ COST_KEYS = (
     "migration_remote_ns_per_kib",
     "working_set_kib",
     "netpoll_timeout_granularity_ns",
+    "gc_mark_ns_per_kib",
+    "gc_sweepterm_ns",
+    "gc_markterm_ns",
 )
 (
     C_SWITCH,
@@ -110,6 +113,9 @@ COST_KEYS = (
     C_MIGRATION_REMOTE,
     C_WORKING_SET_KIB,
     C_NETPOLL_GRANULARITY,
+    C_GC_MARK_PER_KIB,
+    C_GC_SWEEPTERM,
+    C_GC_MARKTERM,
 ) = range(len(COST_KEYS))
 N_COSTS = len(COST_KEYS)
 
@@ -138,8 +144,19 @@ N_COSTS = len(COST_KEYS)
     I_PAIRS,
     I_PAIR_DIST,
     I_TIMERS,
-) = range(23)
-N_IPARAMS = 23  # I_TIMERS: 1 when goroutines sleep (timers exist at all)
+    I_GC,
+    I_GOGC,
+    I_LIVE_HEAP,
+    I_ALLOC_ARRIVALS,
+    I_ALLOC_HOGS,
+    I_GC_DEDICATED,
+    I_GC_FRACTIONAL_PPM,
+    I_GC_IDLE_MAX,
+) = range(31)
+N_IPARAMS = 31
+# I_TIMERS: 1 when goroutines sleep (timers exist at all). GC (issue: garbage collector):
+# I_GC 1 to model it; I_GOGC; I_LIVE_HEAP reachable bytes; I_ALLOC_* bytes allocated per us of
+# CPU by arrivals and hogs; worker counts from gcControllerState.startCycle (params.py)
 
 # rule switches (bits of iparams[I_RULES]); all on is Go. Ablations and the Go-semantics
 # tests switch one off to show that the behaviour it models changes an outcome.
@@ -161,7 +178,12 @@ RULE_TIMER_WAKEP = 1 << 14  # wakeNetPoller: a timer added with no M in netpoll 
 RULE_READY_RUNNEXT = 1 << 15  # ready()/goready: a readied G goes to the readier's runnext
 RULE_SPIN_GLOBAL_RECHECK = 1 << 16  # 1.22: a spinning M that gives up rechecks the global queue
 RULE_SYSMON_TIMERS = 1 << 17  # 1.14-1.15: sysmon starts an M when a timer is overdue
-RULES_ALL = (1 << 18) - 1
+RULE_GC_WORKERS = 1 << 18  # background mark workers (dedicated, fractional) in findRunnable
+RULE_GC_IDLE_WORKERS = 1 << 19  # idle-priority mark workers on Ps with nothing else to do
+RULE_GC_ASSISTS = 1 << 20  # allocating goroutines assist the mark in proportion to allocation
+RULE_GC_LIMITER = 1 << 21  # the GC CPU limiter: assists off while GC takes > 50% of the CPU
+RULE_STW_RUNNEXT = 1 << 22  # 1.26: a goroutine preempted for a stop-the-world takes runnext
+RULES_ALL = (1 << 23) - 1
 RULE_NAMES = {
     "runnext": RULE_RUNNEXT,
     "runnext_inherit": RULE_RUNNEXT_INHERIT,
@@ -181,6 +203,11 @@ RULE_NAMES = {
     "ready_runnext": RULE_READY_RUNNEXT,
     "spin_global_recheck": RULE_SPIN_GLOBAL_RECHECK,
     "sysmon_timers": RULE_SYSMON_TIMERS,
+    "gc_workers": RULE_GC_WORKERS,
+    "gc_idle_workers": RULE_GC_IDLE_WORKERS,
+    "gc_assists": RULE_GC_ASSISTS,
+    "gc_limiter": RULE_GC_LIMITER,
+    "stw_runnext": RULE_STW_RUNNEXT,
 }
 
 # --- Go versions: which rules a release had -------------------------------------------------------
@@ -195,6 +222,27 @@ V_TIMER_STEAL_RUNNING = 116  # CL 232298 (8fdc79e): steal timers from running Ps
 V_SPIN_GLOBAL_RECHECK = 122  # findRunnable's spinning->idle recheck includes the global queue
 V_STW_RUNNEXT = 126  # a goroutine preempted for a stop-the-world resumes from runnext
 V_PSYSCALL_REMOVED = 126  # _Psyscall gone: syscall state is the goroutine's
+V_GC_LIMITER = 119  # the GC CPU limiter (mgclimit.go, Go 1.19)
+
+# --- the garbage collector (mgc.go, mgcpacer.go) ------------------------------------------
+GC_BACKGROUND_UTILIZATION = 0.25  # gcBackgroundUtilization: mark workers' share of GOMAXPROCS
+GC_DEDICATED_TOLERANCE = 0.3  # startCycle: round dedicated workers unless off by more than 30%
+GC_FRACTIONAL_SLACK = 1.2  # pollFractionalWorkerExit: a fractional worker stops at 1.2x its goal
+GC_HEAP_MINIMUM = 4 << 20  # heapMinimum: 4 MiB x GOGC/100
+GC_TRIGGER_MIN = 0.7  # the trigger lies between 0.7 and 0.95 of the runway (45/64, 61/64)
+GC_TRIGGER_MAX = 0.95
+GC_FORCE_PERIOD_NS = 120_000_000_000  # forcegcperiod: a GC at least every 2 minutes
+GC_LIMIT = 0.5  # the GC CPU limiter's cap on GC's share of the CPU
+GC_ASSIST_MIN_DISTANCE = 64 << 10  # the heap distance below which assists stop scaling (bytes)
+# GC phases (sched[S_GC_PHASE])
+GC_OFF = 0  # _GCoff: allocating, sweeping
+GC_STW = 1  # stopping or stopped for a stop-the-world (S_STW_KIND says which)
+GC_MARK = 2  # concurrent mark: workers and assists
+STW_SWEEPTERM = 1  # stwGCSweepTerm: the STW that starts a cycle
+STW_MARKTERM = 2  # stwGCMarkTerm: the STW that ends the mark
+GCW_DEDICATED = 1  # gcMarkWorkerDedicatedMode
+GCW_FRACTIONAL = 2  # gcMarkWorkerFractionalMode
+GCW_IDLE = 3  # gcMarkWorkerIdleMode
 
 
 def version_rules(v: int) -> int:
@@ -210,6 +258,10 @@ def version_rules(v: int) -> int:
         mask &= ~RULE_SYSMON_TIMERS
     if v < V_SPIN_GLOBAL_RECHECK:
         mask &= ~RULE_SPIN_GLOBAL_RECHECK
+    if v < V_STW_RUNNEXT:
+        mask &= ~RULE_STW_RUNNEXT
+    if v < V_GC_LIMITER:
+        mask &= ~RULE_GC_LIMITER
     return mask
 
 
@@ -267,8 +319,33 @@ N_FPARAMS = 9
     S_POLL_START,
     S_TIMERS_ROOT,
     S_NTIMERS,
-) = range(38)
-N_SCHED = 38
+    S_GC_PHASE,
+    S_GCWAITING,
+    S_STW_KIND,
+    S_STW_START,
+    S_STW_STOPPED,
+    S_HEAP_LIVE,
+    S_HEAP_T,
+    S_ALLOC_RATE,
+    S_HEAP_MARKED,
+    S_HEAP_GOAL,
+    S_HEAP_TRIGGER,
+    S_MARK_START,
+    S_MARK_WORK,
+    S_MARK_DONE,
+    S_MARK_T,
+    S_NWORKERS,
+    S_DEDICATED_NEEDED,
+    S_IDLE_WORKERS,
+    S_BG_CREDIT,
+    S_LAST_GC,
+    S_ASSIST_HEAD,
+    S_ASSIST_N,
+    S_MARK_ALLOC,
+    S_GC_CPU_CYCLE,
+    S_LIMITING,
+) = range(63)
+N_SCHED = 63
 # S_POLL_UNTIL: the blocked poller's timeout (the timer it waits for; 0: none, fds only) and
 # S_POLL_START when it began to wait; S_TIMERS_ROOT/S_NTIMERS: timerproc's heap (Go <= 1.13)
 
@@ -313,8 +390,15 @@ N_SCHED = 38
     PF_TIMERS_ROOT,
     PF_NTIMERS,
     PF_TIMER0_WHEN,
-) = range(39)
-N_PF = 39
+    PF_GC_MODE,
+    PF_GC_FRAC_NS,
+    PF_GC_SINCE,
+    PF_STW_HELD,
+) = range(43)
+N_PF = 43
+# PF_GC_MODE: the mark worker this P runs (GCW_*, 0 none); PF_GC_FRAC_NS its fractional time this
+# cycle; PF_GC_SINCE when the worker began; PF_STW_HELD: a syscall returned during a
+# stop-the-world and waits for the world to start (its exitsyscall is replayed then)
 # PF_TIMERS_ROOT: the P's timer heap (a goroutine index, -1 empty); PF_TIMER0_WHEN: its earliest
 # `when` (Go's pp.timer0When; 0 when the heap is empty)
 
@@ -325,6 +409,8 @@ PH_EXEC = 2  # findRunnable returned curg; execute() runs it when this event fir
 PH_RUN = 3  # curg is running; the event is its completion or its preemption
 PH_PAUSE = 4  # stealWork's usleep(3) before taking a running P's runnext
 PH_SYSCALL = 5  # curg is in a syscall; the P stays wired to its M until sysmon retakes it
+PH_GCSTOP = 6  # _Pgcstop: stopped for a stop-the-world, no M (it parked in gcstopm)
+PH_GCWORK = 7  # the P's M runs a background mark worker (PF_GC_MODE says which kind)
 
 # --- goroutine table (gt columns) ----------------------------------------------------------------
 (
@@ -342,8 +428,10 @@ PH_SYSCALL = 5  # curg is in a syscall; the P stays wired to its M until sysmon 
     GF_PARTNER,
     GF_TOKEN,
     GF_WOKEN,
-) = range(14)
-N_GF = 14
+    GF_ASSIST,
+) = range(15)
+N_GF = 15
+# GF_ASSIST: 1 while the G runs a GC mark assist (it allocates nothing meanwhile)
 # GF_READY: when a parked G becomes ready (its fd's readiness, or its timer's `when`)
 # GF_TLEFT/GF_TRIGHT: children in a timer heap (a skew heap threaded through the goroutines)
 # GF_CLASS: what the goroutine is
@@ -362,12 +450,14 @@ PHASE_SYSCALL = 1  # entersyscall: block in the kernel; the P stays until sysmon
 PHASE_SYSCALL_BLOCK = 2  # entersyscallblock: a known-blocking syscall, handoffp at once
 PHASE_NETWAIT = 3  # gopark on a network fd; the netpoller readies it after the drawn time
 PHASE_SLEEP = 4  # time.Sleep: a timer on the P's heap readies it after the drawn time
+PHASE_NOPREEMPT = 5  # a CPU burst with no safe point (a call-free loop, a long asm routine)
 PHASE_KINDS = {
     "cpu": PHASE_CPU,
     "syscall": PHASE_SYSCALL,
     "syscall_block": PHASE_SYSCALL_BLOCK,
     "netwait": PHASE_NETWAIT,
     "sleep": PHASE_SLEEP,
+    "nopreempt": PHASE_NOPREEMPT,
 }
 # the hand-off to a partner is a phase of the resident pairs (I_PAIRS), not of programs: an
 # arrival has no partner. The workloads issue's spec language builds on the same kernel step.
@@ -444,6 +534,16 @@ COUNTER_NAMES = (
     "cpu_ns_arrivals",
     "cpu_ns_hogs",
     "cpu_ns_pairs",
+    "gc_cycles",
+    "gc_forced",
+    "gc_assist_ns",
+    "gc_dedicated_ns",
+    "gc_fractional_ns",
+    "gc_idle_ns",
+    "gc_pause_ns",
+    "gc_limited_assists",
+    "gc_worker_drains",
+    "gc_alloc_bytes",
 )
 K = {name: i for i, name in enumerate(COUNTER_NAMES)}
 (
@@ -510,6 +610,16 @@ K = {name: i for i, name in enumerate(COUNTER_NAMES)}
     K_CPU_ARRIVALS,
     K_CPU_HOGS,
     K_CPU_PAIRS,
+    K_GC_CYCLES,
+    K_GC_FORCED,
+    K_GC_ASSIST,
+    K_GC_DEDICATED,
+    K_GC_FRACTIONAL,
+    K_GC_IDLE,
+    K_GC_PAUSE,
+    K_GC_LIMITED,
+    K_GC_DRAINS,
+    K_GC_ALLOC,
 ) = range(len(COUNTER_NAMES))
 N_COUNTERS = len(COUNTER_NAMES)
 
@@ -581,6 +691,10 @@ EV_NETPOLL = 10  # a netpoll returned Gs (p: the polling P or -1; m: the M; arg:
 EV_SLEEP = 11  # g parked on a timer on p's heap (arg: the timer's when)
 EV_TIMER = 12  # a timer fired: g readied on p (-1: timerproc via the global queue; arg: 1 stolen)
 EV_HANDOFF = 13  # g (a pair member) readied its partner (arg: the partner's index) and parked
+EV_STW = 14  # a stop-the-world began (arg: 1 sweep termination, 2 mark termination)
+EV_STW_STOPPED = 15  # the world is stopped (arg: the stopping time, ns)
+EV_START_WORLD = 16  # the world restarted (arg: the pause, ns)
+EV_GCWORK = 17  # p's M runs a mark worker (arg: 1 dedicated, 2 fractional, 3 idle)
 TRACE_EVENT_NAMES = (
     "arrive",
     "wake",
@@ -596,6 +710,10 @@ TRACE_EVENT_NAMES = (
     "sleep",
     "timer",
     "handoff",
+    "stw",
+    "stw_stopped",
+    "start_world",
+    "gcwork",
 )
 
 # --- kernel status codes -------------------------------------------------------------------------

@@ -26,6 +26,9 @@ from .consts import (
     ARR_BURST,
     ARR_POISSON,
     C_ASYNC_PREEMPT,
+    C_GC_MARK_PER_KIB,
+    C_GC_MARKTERM,
+    C_GC_SWEEPTERM,
     C_LOCK_HANDOFF_ACTIVE,
     C_LOCK_HANDOFF_SLEEPING,
     C_LOCK_UNCONTENDED,
@@ -43,6 +46,7 @@ from .consts import (
     EV_DONE,
     EV_EXEC,
     EV_EXITSYSCALL,
+    EV_GCWORK,
     EV_HANDOFF,
     EV_NETPOLL,
     EV_PARK,
@@ -50,6 +54,9 @@ from .consts import (
     EV_PREEMPT,
     EV_RETAKE,
     EV_SLEEP,
+    EV_START_WORLD,
+    EV_STW,
+    EV_STW_STOPPED,
     EV_SYSCALL,
     EV_TIMER,
     EV_WAKE,
@@ -60,8 +67,22 @@ from .consts import (
     F_PAIR_P,
     FORCE_PREEMPT_NS,
     G_ARRIVAL,
+    G_HOG,
     G_PAIR,
+    GC_ASSIST_MIN_DISTANCE,
+    GC_FORCE_PERIOD_NS,
+    GC_FRACTIONAL_SLACK,
+    GC_HEAP_MINIMUM,
+    GC_MARK,
+    GC_OFF,
+    GC_STW,
+    GC_TRIGGER_MAX,
+    GC_TRIGGER_MIN,
+    GCW_DEDICATED,
+    GCW_FRACTIONAL,
+    GCW_IDLE,
     GF_ARRIVAL,
+    GF_ASSIST,
     GF_CLASS,
     GF_LAST_CORE,
     GF_LINK,
@@ -76,14 +97,22 @@ from .consts import (
     GF_TRIGHT,
     GF_WOKEN,
     GLOBAL_CHECK_TICKS,
+    I_ALLOC_ARRIVALS,
+    I_ALLOC_HOGS,
     I_ARRIVALS,
     I_CHECK,
     I_CORES_PER_NODE,
     I_EVENTS_MAX,
+    I_GC,
+    I_GC_DEDICATED,
+    I_GC_FRACTIONAL_PPM,
+    I_GC_IDLE_MAX,
     I_GO_VERSION,
+    I_GOGC,
     I_GOMAXPROCS,
     I_GOROUTINES,
     I_HOGS,
+    I_LIVE_HEAP,
     I_MAX_LIVE,
     I_NETPOLL,
     I_PAIR_DIST,
@@ -104,6 +133,16 @@ from .consts import (
     K_EXITSYSCALL_FAST,
     K_EXITSYSCALL_GLOBAL,
     K_EXITSYSCALL_IDLE_P,
+    K_GC_ALLOC,
+    K_GC_ASSIST,
+    K_GC_CYCLES,
+    K_GC_DEDICATED,
+    K_GC_DRAINS,
+    K_GC_FORCED,
+    K_GC_FRACTIONAL,
+    K_GC_IDLE,
+    K_GC_LIMITED,
+    K_GC_PAUSE,
     K_GGETS,
     K_GLOBAL_CHECK_HITS,
     K_GPUTS,
@@ -161,6 +200,10 @@ from .consts import (
     PATH_SPAWN,
     PF_CORE,
     PF_CURG,
+    PF_GC_FRAC_NS,
+    PF_GC_MODE,
+    PF_GC_SINCE,
+    PF_HEAD,
     PF_INHERIT,
     PF_LQ_HEAD,
     PF_LQ_SIZE,
@@ -183,6 +226,7 @@ from .consts import (
     PF_STEAL_START,
     PF_STEAL_STRIDE,
     PF_STEAL_VICTIM,
+    PF_STW_HELD,
     PF_SYSCALLTICK,
     PF_SYSMON_SYSCALLTICK,
     PF_SYSMON_SYSCALLWHEN,
@@ -194,9 +238,12 @@ from .consts import (
     PF_T_SPIN,
     PF_T_SYSCALL,
     PF_T_WAKE,
+    PF_TAIL,
     PF_TIMER0_WHEN,
     PF_TIMERS_ROOT,
     PH_EXEC,
+    PH_GCSTOP,
+    PH_GCWORK,
     PH_IDLE,
     PH_PAUSE,
     PH_RUN,
@@ -204,6 +251,7 @@ from .consts import (
     PH_WAKE,
     PHASE_CPU,
     PHASE_NETWAIT,
+    PHASE_NOPREEMPT,
     PHASE_SLEEP,
     PHASE_SYSCALL,
     POLICY_CENTRAL,
@@ -217,6 +265,10 @@ from .consts import (
     PR_MEAN,
     PR_P,
     RULE_CHECK_TIMERS,
+    RULE_GC_ASSISTS,
+    RULE_GC_IDLE_WORKERS,
+    RULE_GC_LIMITER,
+    RULE_GC_WORKERS,
     RULE_GLOBAL_CHECK_61,
     RULE_NETPOLL_BLOCK,
     RULE_NETPOLL_FIND,
@@ -224,21 +276,40 @@ from .consts import (
     RULE_SPIN_GLOBAL_RECHECK,
     RULE_SPINNING,
     RULE_STEAL_TIMERS,
+    RULE_STW_RUNNEXT,
     RULE_SYSMON_NETPOLL,
     RULE_SYSMON_PREEMPT,
     RULE_SYSMON_TIMERS,
     RULE_TIMER_WAKEP,
+    RUNQ_MASK,
+    S_ALLOC_RATE,
     S_ARRIVED,
+    S_BG_CREDIT,
     S_BLOCKED,
     S_COMPLETED,
+    S_DEDICATED_NEEDED,
+    S_GC_PHASE,
     S_GCAP,
+    S_GCWAITING,
     S_GFREE,
     S_GHW,
+    S_HEAP_GOAL,
+    S_HEAP_LIVE,
+    S_HEAP_MARKED,
+    S_HEAP_T,
+    S_HEAP_TRIGGER,
+    S_IDLE_WORKERS,
     S_INHAND,
     S_INV_CODE,
+    S_LAST_GC,
     S_LASTPOLL,
     S_LIVE,
     S_LOCK_FREE_AT,
+    S_MARK_ALLOC,
+    S_MARK_DONE,
+    S_MARK_START,
+    S_MARK_T,
+    S_MARK_WORK,
     S_MCOUNT,
     S_NEEDSPINNING,
     S_NETPOLL_M,
@@ -252,12 +323,16 @@ from .consts import (
     S_NSYSCALL_M,
     S_NTIMERS,
     S_NTRACE,
+    S_NWORKERS,
     S_POLL_START,
     S_POLL_UNTIL,
     S_RUNNING,
     S_RUNQ_SIZE,
     S_SEQ,
     S_SM_FREE,
+    S_STW_KIND,
+    S_STW_START,
+    S_STW_STOPPED,
     S_SYSMON_DELAY_US,
     S_SYSMON_IDLE,
     S_TIMERS_ROOT,
@@ -296,6 +371,8 @@ from .consts import (
     ST_OK,
     ST_STRANDED,
     STEAL_TRIES,
+    STW_MARKTERM,
+    STW_SWEEPTERM,
     SYSMON_IDLE_ROUNDS_BEFORE_BACKOFF,
     SYSMON_MAX_DELAY_US,
     SYSMON_MIN_DELAY_US,
@@ -333,6 +410,8 @@ PARK = 1
 PAUSE = 2
 FAIL = 3
 PARK_NETPOLL = 4  # nothing to run: this M blocks in netpoll (the P is already idle)
+GCSTOP = 5  # a stop-the-world is under way: gcstopm
+GCWORK = 6  # run a GC mark worker (g holds the mode)
 
 N_TIME_CATS = 5  # run, sched, spin, wake, idle
 
@@ -505,6 +584,13 @@ def wakep(
         sched[S_NMSPINNING] -= 1
         sched[S_NEEDSPINNING] = 1  # pidlegetSpinning: a spinning M found no P
         counters[K_NEEDSPIN_SETS] += 1
+        if sched[S_IDLE_WORKERS] > 0:
+            # an idle-priority mark worker polls for work (pollWork) and yields its P
+            for q in range(pst.shape[0]):
+                if pst[q, PF_PHASE] == PH_GCWORK and pst[q, PF_GC_MODE] == GCW_IDLE:
+                    if act_time[q] > done:
+                        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, q, done)
+                    break
         return done
     counters[K_SPIN_BECOMES] += 1
     startm(sched, pst, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, pp, True, done)
@@ -546,6 +632,12 @@ def handoffp(
         )
         return now
     done = lock_acquire(sched, costs, counters, now, 1)
+    if sched[S_GCWAITING] != 0:
+        # the world is stopping: the P stops here (_Pgcstop; the caller rechecks stopwait)
+        pst[p, PF_PHASE] = PH_GCSTOP
+        pst[p, PF_SPINNING] = 0
+        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+        return done
     if sched[S_RUNQ_SIZE] > 0 or sched[S_NPIDLE] == iparams[I_GOMAXPROCS] - 1:
         # global work, or the last running P with nobody polling the network: start an M
         startm(
@@ -1034,6 +1126,367 @@ def wake_net_poller(
 
 
 # ---------------------------------------------------------------------------------------------
+# the garbage collector (mgc.go, mgcpacer.go): the heap, the trigger, stop-the-world, mark
+# workers and assists. The heap grows at the summed allocation rate of the running goroutines,
+# so the trigger's crossing time is known exactly; mark work is a fluid done by the workers
+# (1 ns of scan per ns each) and by assists.
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True)
+def gc_advance(sched, now):
+    """Bring the heap and the mark work (and the workers' background credit) up to now."""
+    dt = now - sched[S_HEAP_T]
+    if dt > 0:
+        sched[S_HEAP_LIVE] += sched[S_ALLOC_RATE] * dt // 1000
+        sched[S_HEAP_T] = now
+    dm = now - sched[S_MARK_T]
+    if dm > 0:
+        if sched[S_GC_PHASE] == GC_MARK:
+            w = sched[S_NWORKERS] * dm
+            sched[S_MARK_DONE] += w
+            sched[S_BG_CREDIT] += w  # gcFlushBgCredit: background work is credit for assists
+        sched[S_MARK_T] = now
+
+
+@njit(cache=True)
+def g_alloc_rate(gt, iparams, g):
+    """Bytes a goroutine allocates per us of CPU (none while it assists)."""
+    if gt[g, GF_ASSIST] != 0:
+        return 0
+    cls = gt[g, GF_CLASS]
+    if cls == G_ARRIVAL:
+        return iparams[I_ALLOC_ARRIVALS]
+    if cls == G_HOG:
+        return iparams[I_ALLOC_HOGS]
+    return 0
+
+
+@njit(cache=True)
+def gc_run_start(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, g, now):
+    """g starts running: the heap grows faster; the trigger's crossing moves."""
+    gc_advance(sched, now)
+    r = g_alloc_rate(gt, iparams, g)
+    if r != 0:
+        sched[S_ALLOC_RATE] += r
+        gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, now)
+
+
+@njit(cache=True)
+def gc_run_stop(
+    sched, gt, iparams, counters, hp_actor, hp_pos, act_time, act_seq, a_gc, g, start, now
+):
+    """g stopped running: returns the bytes it allocated in [start, now)."""
+    gc_advance(sched, now)
+    r = g_alloc_rate(gt, iparams, g)
+    if r != 0:
+        sched[S_ALLOC_RATE] -= r
+        gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, now)
+    gt[g, GF_ASSIST] = 0
+    alloc = r * (now - start) // 1000
+    counters[K_GC_ALLOC] += alloc
+    if sched[S_GC_PHASE] == GC_MARK:
+        sched[S_MARK_ALLOC] += alloc
+    return alloc
+
+
+@njit(cache=True)
+def gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, now):
+    """When the collector's next step is due: the trigger's crossing (or the forced GC), or the
+    end of the mark at the workers' rate. A stopped world's restart is set by stw_check."""
+    ph = sched[S_GC_PHASE]
+    if ph == GC_STW:
+        return
+    t = INF_NS
+    if ph == GC_OFF:
+        rate = sched[S_ALLOC_RATE]
+        need = sched[S_HEAP_TRIGGER] - sched[S_HEAP_LIVE]
+        if need <= 0:
+            t = now
+        elif rate > 0:
+            t = sched[S_HEAP_T] + (need * 1000 + rate - 1) // rate
+        tf = sched[S_LAST_GC] + GC_FORCE_PERIOD_NS
+        if tf < t:
+            t = tf
+    else:
+        left = sched[S_MARK_WORK] - sched[S_MARK_DONE]
+        nw = sched[S_NWORKERS]
+        if left <= 0:
+            t = now
+        elif nw > 0:
+            t = sched[S_MARK_T] + (left + nw - 1) // nw
+    if t < now:
+        t = now
+    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_gc, t)
+
+
+@njit(cache=True)
+def gc_set_goal(sched, iparams, marked, mark_alloc):
+    """The pacer after a cycle: goal = marked x (1 + GOGC/100), at least heapMinimum; the
+    trigger where the next mark is expected to end at the goal (the allocation seen during
+    this mark), kept between 0.7 and 0.95 of the runway. mark_alloc < 0: no history (7/8)."""
+    gogc = iparams[I_GOGC]
+    goal = marked * (100 + gogc) // 100
+    hmin = GC_HEAP_MINIMUM * gogc // 100
+    if goal < hmin:
+        goal = hmin
+    runway = goal - marked
+    ratio = 0.875
+    if mark_alloc >= 0 and runway > 0:
+        ratio = (runway - mark_alloc) / runway
+        if ratio < GC_TRIGGER_MIN:
+            ratio = GC_TRIGGER_MIN
+        elif ratio > GC_TRIGGER_MAX:
+            ratio = GC_TRIGGER_MAX
+    sched[S_HEAP_MARKED] = marked
+    sched[S_HEAP_GOAL] = goal
+    sched[S_HEAP_TRIGGER] = marked + np.int64(ratio * runway)
+
+
+@njit(cache=True)
+def gc_assist(sched, iparams, counters, rules, alloc, now):
+    """gcAssistAlloc: the scan work (ns) a goroutine that allocated `alloc` bytes during the
+    mark must do itself, after stealing the workers' background credit. 0 when the limiter
+    holds assists off or nothing is owed."""
+    if alloc <= 0 or not (rules & RULE_GC_ASSISTS):
+        return 0
+    left = sched[S_MARK_WORK] - sched[S_MARK_DONE]
+    if left <= 0:
+        return 0
+    if rules & RULE_GC_LIMITER:
+        # the limiter (mgclimit.go) caps GC at ~50% of the CPU by turning assists off
+        elapsed = now - sched[S_MARK_START]
+        if sched[S_MARK_DONE] * 2 > elapsed * iparams[I_GOMAXPROCS]:
+            counters[K_GC_LIMITED] += 1
+            return 0
+    dist = sched[S_HEAP_GOAL] - sched[S_HEAP_LIVE]
+    if dist < GC_ASSIST_MIN_DISTANCE:
+        dist = GC_ASSIST_MIN_DISTANCE
+    debt = alloc * left // dist  # assistWorkPerByte = remaining scan work / heap distance
+    take = debt if debt < sched[S_BG_CREDIT] else sched[S_BG_CREDIT]
+    sched[S_BG_CREDIT] -= take
+    debt -= take
+    if debt > left:
+        debt = left
+    if debt > 0:
+        sched[S_MARK_DONE] += debt
+        counters[K_GC_ASSIST] += debt
+    return debt
+
+
+@njit(cache=True)
+def gc_worker_end(sched, pst, counters, p, now):
+    """A mark worker on p stops: account its CPU by Go's classes."""
+    mode = pst[p, PF_GC_MODE]
+    if mode == 0:
+        return
+    gc_advance(sched, now)
+    d = now - pst[p, PF_GC_SINCE]
+    if mode == GCW_DEDICATED:
+        counters[K_GC_DEDICATED] += d
+    elif mode == GCW_FRACTIONAL:
+        counters[K_GC_FRACTIONAL] += d
+        pst[p, PF_GC_FRAC_NS] += d
+    else:
+        counters[K_GC_IDLE] += d
+        sched[S_IDLE_WORKERS] -= 1
+    sched[S_NWORKERS] -= 1
+    pst[p, PF_GC_MODE] = 0
+    pst[p, PF_PREEMPT] = 0
+
+
+@njit(cache=True)
+def gc_worker_for(sched, pst, iparams, rules, p, t):
+    """findRunnableGCWorker: the mark worker mode this P should run now (0: none)."""
+    if sched[S_GC_PHASE] != GC_MARK or not (rules & RULE_GC_WORKERS):
+        return 0
+    if sched[S_MARK_DONE] >= sched[S_MARK_WORK]:
+        return 0  # gcShouldScheduleWorker: no work left
+    if sched[S_DEDICATED_NEEDED] > 0:
+        sched[S_DEDICATED_NEEDED] -= 1
+        return GCW_DEDICATED
+    goal_ppm = iparams[I_GC_FRACTIONAL_PPM]
+    elapsed = t - sched[S_MARK_START]
+    if goal_ppm > 0 and elapsed > 0 and pst[p, PF_GC_FRAC_NS] * 1_000_000 <= goal_ppm * elapsed:
+        return GCW_FRACTIONAL
+    return 0
+
+
+@njit(cache=True)
+def runq_drain_to_global(sched, gt, pst, runq, counters, p):
+    """runqdrain + globrunqputbatch: every G of p's runnext and ring to the global queue."""
+    n = 0
+    g = pst[p, PF_RUNNEXT]
+    if g >= 0:
+        pst[p, PF_RUNNEXT] = -1
+        globrunqput(sched, gt, g)
+        n += 1
+    while pst[p, PF_HEAD] != pst[p, PF_TAIL]:
+        g = runq[p, pst[p, PF_HEAD] & RUNQ_MASK]
+        pst[p, PF_HEAD] += 1
+        globrunqput(sched, gt, g)
+        n += 1
+    counters[K_GPUTS] += n
+    return n
+
+
+@njit(cache=True)
+def g_preemptible(gt, prog, g):
+    """Whether g's current burst has safe points (a `nopreempt` phase has none)."""
+    if gt[g, GF_CLASS] != G_ARRIVAL:
+        return True
+    return np.int64(prog[gt[g, GF_PC], PR_KIND]) != PHASE_NOPREEMPT
+
+
+@njit(cache=True)
+def stw_begin(
+    sched,
+    gt,
+    pst,
+    pidle,
+    midle,
+    counters,
+    costs,
+    prog,
+    hp_actor,
+    hp_pos,
+    act_time,
+    act_seq,
+    trace,
+    kind,
+    now,
+):
+    """stopTheWorldWithSema: gcwaiting, idle Ps (and Ps running mark workers) stop at once,
+    preemptall asks every running G to stop at its next safe point (async_preempt_ns away, or
+    the end of a burst that has none). Ps in syscalls count as stopped; Ms in the scheduler
+    stop when they next look for work (gcstopm)."""
+    sched[S_GC_PHASE] = GC_STW
+    sched[S_GCWAITING] = 1
+    sched[S_STW_KIND] = kind
+    sched[S_STW_START] = now
+    sched[S_STW_STOPPED] = -1
+    _trace(trace, sched, now, EV_STW, -1, -1, -1, kind)
+    for p in range(pst.shape[0]):
+        ph = pst[p, PF_PHASE]
+        if ph == PH_IDLE:
+            pidle_remove(sched, pidle, p)
+            account(pst, sched, p, now, PF_T_IDLE)
+            pst[p, PF_PHASE] = PH_GCSTOP
+        elif ph == PH_GCWORK:
+            account(pst, sched, p, now, PF_T_RUN)
+            gc_worker_end(sched, pst, counters, p, now)
+            stopm(sched, pst, midle, p)
+            pst[p, PF_PHASE] = PH_GCSTOP
+            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+        elif ph == PH_RUN:
+            pst[p, PF_PREEMPT] = 2
+            if g_preemptible(gt, prog, pst[p, PF_CURG]):
+                when = now + costs[C_ASYNC_PREEMPT]
+                if when < act_time[p]:
+                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, when)
+
+
+@njit(cache=True)
+def stw_check(
+    sched, pst, costs, counters, h_gc_stop, hp_actor, hp_pos, act_time, act_seq, trace, a_gc, now
+):
+    """The stopper's wait: once every P is stopped (or in a syscall), the world is stopped;
+    the STW's own work follows and the collector restarts the world after it."""
+    if sched[S_GCWAITING] == 0 or sched[S_STW_STOPPED] >= 0:
+        return
+    for p in range(pst.shape[0]):
+        ph = pst[p, PF_PHASE]
+        if ph != PH_GCSTOP and ph != PH_SYSCALL:
+            return
+    sched[S_STW_STOPPED] = now
+    stop = now - sched[S_STW_START]
+    h_gc_stop[hdr_index(stop)] += 1
+    _trace(trace, sched, now, EV_STW_STOPPED, -1, -1, -1, stop)
+    cost = costs[C_GC_SWEEPTERM] if sched[S_STW_KIND] == STW_SWEEPTERM else costs[C_GC_MARKTERM]
+    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_gc, now + cost)
+
+
+@njit(cache=True)
+def stw_put_back(sched, gt, pst, runq, counters, rules, p, g, now):
+    """A G stopped for a stop-the-world: 1.26+ resumes it first (runnext), before that it
+    went to the global queue like any preempted G (gopreempt_m)."""
+    gt[g, GF_RUNNABLE_SINCE] = now
+    if rules & RULE_STW_RUNNEXT:
+        moved = runqput(sched, gt, pst, runq, p, g, True, rules)
+        if moved > 0:
+            counters[K_OVERFLOWS] += 1
+            counters[K_GPUTS] += moved
+    else:
+        globrunqput(sched, gt, g)
+        counters[K_GPUTS] += 1
+
+
+@njit(cache=True)
+def gcstopm(sched, pst, midle, p, now):
+    """gcstopm: the P stops (_Pgcstop) and its M parks."""
+    if pst[p, PF_SPINNING] == 1:
+        pst[p, PF_SPINNING] = 0
+        sched[S_NMSPINNING] -= 1
+    stopm(sched, pst, midle, p)
+    pst[p, PF_PHASE] = PH_GCSTOP
+    pst[p, PF_CURG] = -1
+    pst[p, PF_PREEMPT] = 0
+
+
+@njit(cache=True)
+def start_world(
+    sched,
+    gt,
+    pst,
+    runq,
+    pidle,
+    midle,
+    counters,
+    costs,
+    rules,
+    h_gc_total,
+    hp_actor,
+    hp_pos,
+    act_time,
+    act_seq,
+    trace,
+    now,
+):
+    """startTheWorldWithSema: Ps with local work get Ms, the others go idle, a syscall that
+    returned meanwhile completes its exitsyscall; then wakep."""
+    sched[S_GCWAITING] = 0
+    pause = now - sched[S_STW_START]
+    h_gc_total[hdr_index(pause)] += 1
+    counters[K_GC_PAUSE] += pause * pst.shape[0]  # /cpu/classes/gc/pause: GOMAXPROCS x pause
+    _trace(trace, sched, now, EV_START_WORLD, -1, -1, -1, pause)
+    for p in range(pst.shape[0]):
+        ph = pst[p, PF_PHASE]
+        if ph == PH_GCSTOP:
+            account(pst, sched, p, now, PF_T_IDLE)
+            if not runq_empty(pst, p):
+                startm(
+                    sched,
+                    pst,
+                    midle,
+                    counters,
+                    costs,
+                    hp_actor,
+                    hp_pos,
+                    act_time,
+                    act_seq,
+                    p,
+                    False,
+                    now,
+                )
+            else:
+                pidleput(sched, pst, pidle, p)
+        elif ph == PH_SYSCALL and pst[p, PF_STW_HELD] == 1:
+            pst[p, PF_STW_HELD] = 0
+            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, now)
+    return wakep(
+        sched, pst, pidle, midle, counters, costs, rules, hp_actor, hp_pos, act_time, act_seq, now
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # findRunnable for the go policy
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
@@ -1186,7 +1639,10 @@ def find_runnable(
     timers_on = iparams[I_TIMERS] != 0
     c = t
     was_spinning = False
+    gc_on = iparams[I_GC] != 0
     for _top in range(64):  # `goto top` is bounded; reaching the bound is a model bug
+        if sched[S_GCWAITING] != 0:
+            return GCSTOP, -1, False, c  # `top:` if sched.gcwaiting: gcstopm
         if not resume:
             # checkTimers: this P's expired timers run first; their Gs take runnext (and wakep)
             root = pst[p, PF_TIMERS_ROOT]
@@ -1206,6 +1662,11 @@ def find_runnable(
                     act_seq,
                     c,
                 )
+            # findRunnableGCWorker: a mark worker goes before any run queue
+            if gc_on:
+                mode = gc_worker_for(sched, pst, iparams, rules, p, t)
+                if mode != 0:
+                    return GCWORK, mode, False, c
             # fairness: every 61st schedtick look at the global queue first
             if (
                 (rules & RULE_GLOBAL_CHECK_61)
@@ -1298,6 +1759,16 @@ def find_runnable(
             resume = False
             if out == FOUND or out == PAUSE:
                 return out, g, False, c
+        # nothing to do in the mark phase: run idle-priority marking rather than give up the P
+        if (
+            gc_on
+            and sched[S_GC_PHASE] == GC_MARK
+            and (rules & RULE_GC_IDLE_WORKERS)
+            and sched[S_IDLE_WORKERS] < iparams[I_GC_IDLE_MAX]
+            and sched[S_MARK_DONE] < sched[S_MARK_WORK]
+        ):
+            sched[S_IDLE_WORKERS] += 1
+            return GCWORK, GCW_IDLE, False, c
         # nothing found: lock sched, recheck the global queue, then give the P up
         c = lock_acquire(sched, costs, counters, c, 1)
         if sched[S_RUNQ_SIZE] > 0:
@@ -1368,7 +1839,7 @@ def find_runnable(
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
 def _grow_gt(gt, cap_new):
-    out = np.empty((cap_new, gt.shape[1]), dtype=np.int64)
+    out = np.zeros((cap_new, gt.shape[1]), dtype=np.int64)
     out[: gt.shape[0]] = gt
     for i in range(gt.shape[0], cap_new):
         out[i, GF_LINK] = i + 1 if i + 1 < cap_new else -1
@@ -1413,10 +1884,11 @@ def check_invariants(sched, gt, pst, runq, pidle, iparams):
     if nspin != sched[S_NMSPINNING]:
         return 4
     poll_m = 1 if sched[S_NETPOLL_M] >= 0 else 0
-    if (
-        sched[S_MCOUNT]
-        != (n - sched[S_NPIDLE]) + sched[S_NMIDLE] + sched[S_NSYSCALL_M] + poll_m + 1
-    ):
+    with_m = 0
+    for p in range(n):
+        if pst[p, PF_M] >= 0:
+            with_m += 1
+    if sched[S_MCOUNT] != with_m + sched[S_NMIDLE] + sched[S_NSYSCALL_M] + poll_m + 1:
         return 5
     if queued != sched[S_LIVE] - sched[S_RUNNING] - sched[S_INHAND] - sched[S_BLOCKED]:
         return 6
@@ -1512,6 +1984,8 @@ def run_kernel(
     h_schedule,
     h_handoff,
     h_timer,
+    h_gc_stop,
+    h_gc_total,
     batch_count,
     batch_sum,
     batch_hist,
@@ -1535,8 +2009,10 @@ def run_kernel(
     A_SNAP = NP + 2
     A_NETPOLL = NP + 3  # the M blocked in netpoll, when there is one
     A_TIMERPROC = NP + 4  # Go <= 1.13: the timer thread (timerproc in notetsleepg)
-    A_SM0 = NP + 5  # syscall-M actors follow
+    A_GC = NP + 5  # the collector's next step (trigger, end of a stop-the-world, end of mark)
+    A_SM0 = NP + 6  # syscall-M actors follow
     version = iparams[I_GO_VERSION]
+    gc_on = iparams[I_GC] != 0
     n_phases = prog.shape[0]
     policy = iparams[I_POLICY]
     rules = iparams[I_RULES]
@@ -1603,6 +2079,12 @@ def run_kernel(
         pp = k % NP
         k += 1
         runqput(sched, gt, pst, runq, pp, g, False, rules)
+    if gc_on:
+        # the run starts in steady state: the live heap just marked, no cycle history
+        sched[S_HEAP_LIVE] = iparams[I_LIVE_HEAP]
+        sched[S_HEAP_T] = 0
+        gc_set_goal(sched, iparams, iparams[I_LIVE_HEAP], -1)
+        gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, 0)
     for pp in range(NP):
         if not runq_empty(pst, pp):
             pidle_remove(sched, pidle, pp)
@@ -1673,6 +2155,7 @@ def run_kernel(
             gt[g, GF_RUNNABLE_SINCE] = now
             gt[g, GF_CLASS] = G_ARRIVAL
             gt[g, GF_WOKEN] = WOKEN_NONE
+            gt[g, GF_ASSIST] = 0
             counters[K_CREATED] += 1
             sched[S_ARRIVED] = seq + 1
             if seq == warm_n and arrivals != ARR_BURST:
@@ -1868,9 +2351,10 @@ def run_kernel(
         elif a == A_SYSMON:
             # ---- sysmon: retake() time slices, then sleep 20us .. 10ms ------------------------
             retaken = 0
-            for p in range(NP):
+            # (while the world stops, sysmon sleeps: sched.gcwaiting)
+            for p in range(NP if sched[S_GCWAITING] == 0 else 0):
                 ph = pst[p, PF_PHASE]
-                if ph == PH_IDLE:
+                if ph == PH_IDLE or ph == PH_GCSTOP:
                     continue
                 tick = pst[p, PF_SCHEDTICK]
                 sysretake = False
@@ -1881,13 +2365,41 @@ def run_kernel(
                     # preemptone: only a P running a G (not one in the scheduler or a syscall)
                     if (rules & RULE_SYSMON_PREEMPT) and ph == PH_RUN and pst[p, PF_PREEMPT] == 0:
                         when = now + costs[C_ASYNC_PREEMPT]
-                        if when < act_time[p]:
+                        if not g_preemptible(gt, prog, pst[p, PF_CURG]):
+                            pst[p, PF_PREEMPT] = 1  # no safe point: it stops where its burst ends
+                        elif when < act_time[p]:
                             pst[p, PF_PREEMPT] = 1
                             heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, when)
                         elif gt[pst[p, PF_CURG], GF_CLASS] == G_PAIR:
                             # the burst ends in a channel hand-off, a call into the runtime:
                             # the stack check there (cooperative preemption) stops it first
                             pst[p, PF_PREEMPT] = 1
+                    elif (
+                        (rules & RULE_SYSMON_PREEMPT)
+                        and ph == PH_GCWORK
+                        and pst[p, PF_GC_MODE] == GCW_DEDICATED
+                        and pst[p, PF_PREEMPT] == 0
+                    ):
+                        # a dedicated worker asked to stop moves its P's run queue to the global
+                        # queue (runqdrain) and marks on without preemption (gcBgMarkWorker)
+                        pst[p, PF_PREEMPT] = 1
+                        done = lock_acquire(sched, costs, counters, now, 1)
+                        if runq_drain_to_global(sched, gt, pst, runq, counters, p) > 0:
+                            counters[K_GC_DRAINS] += 1
+                            wakep(
+                                sched,
+                                pst,
+                                pidle,
+                                midle,
+                                counters,
+                                costs,
+                                rules,
+                                hp_actor,
+                                hp_pos,
+                                act_time,
+                                act_seq,
+                                done,
+                            )
                     sysretake = True
                 if ph != PH_SYSCALL:
                     continue
@@ -2019,6 +2531,8 @@ def run_kernel(
                     php = pst[p, PF_PHASE]
                     if php == PH_IDLE:
                         snap_p[k, p, SP_STATUS] = 0  # _Pidle
+                    elif php == PH_GCSTOP:
+                        snap_p[k, p, SP_STATUS] = 3  # _Pgcstop
                     elif php == PH_SYSCALL and iparams[I_GO_VERSION] <= 125:
                         snap_p[k, p, SP_STATUS] = 2  # _Psyscall (removed in 1.26)
                     else:
@@ -2173,6 +2687,131 @@ def run_kernel(
             nt = gt[root, GF_READY] if root >= 0 else INF_NS
             heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_TIMERPROC, nt)
 
+        elif a == A_GC:
+            # ---- the collector's next step ---------------------------------------------------
+            gc_advance(sched, now)
+            gph = sched[S_GC_PHASE]
+            if gph == GC_OFF:
+                forced = now >= sched[S_LAST_GC] + GC_FORCE_PERIOD_NS
+                if sched[S_HEAP_LIVE] >= sched[S_HEAP_TRIGGER] or forced:
+                    # gcStart: stop the world for sweep termination
+                    if sched[S_HEAP_LIVE] < sched[S_HEAP_TRIGGER]:
+                        counters[K_GC_FORCED] += 1
+                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_GC, INF_NS)
+                    stw_begin(
+                        sched,
+                        gt,
+                        pst,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        prog,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        trace,
+                        STW_SWEEPTERM,
+                        now,
+                    )
+                    stw_check(
+                        sched,
+                        pst,
+                        costs,
+                        counters,
+                        h_gc_stop,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        trace,
+                        A_GC,
+                        now,
+                    )
+                else:
+                    gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+            elif gph == GC_STW:
+                # the stop-the-world's own work is done: start the world
+                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_GC, INF_NS)
+                if sched[S_STW_KIND] == STW_SWEEPTERM:
+                    # the concurrent mark begins: workers, assists, the write barrier
+                    sched[S_GC_PHASE] = GC_MARK
+                    sched[S_MARK_START] = now
+                    sched[S_MARK_T] = now
+                    sched[S_MARK_DONE] = 0
+                    sched[S_BG_CREDIT] = 0
+                    sched[S_MARK_ALLOC] = 0
+                    sched[S_MARK_WORK] = iparams[I_LIVE_HEAP] // 1024 * costs[C_GC_MARK_PER_KIB]
+                    sched[S_DEDICATED_NEEDED] = iparams[I_GC_DEDICATED]
+                    sched[S_IDLE_WORKERS] = 0
+                    for q in range(NP):
+                        pst[q, PF_GC_FRAC_NS] = 0
+                else:
+                    # mark termination: what the mark found live (objects allocated during
+                    # the mark are black) is the next cycle's base
+                    sched[S_GC_PHASE] = GC_OFF
+                    counters[K_GC_CYCLES] += 1
+                    marked = iparams[I_LIVE_HEAP] + sched[S_MARK_ALLOC]
+                    gc_set_goal(sched, iparams, marked, sched[S_MARK_ALLOC])
+                    sched[S_HEAP_LIVE] = marked
+                    sched[S_LAST_GC] = now
+                start_world(
+                    sched,
+                    gt,
+                    pst,
+                    runq,
+                    pidle,
+                    midle,
+                    counters,
+                    costs,
+                    rules,
+                    h_gc_total,
+                    hp_actor,
+                    hp_pos,
+                    act_time,
+                    act_seq,
+                    trace,
+                    now,
+                )
+                gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+            elif sched[S_MARK_DONE] >= sched[S_MARK_WORK]:
+                # gcMarkDone: the workers stop, and the world stops for mark termination
+                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_GC, INF_NS)
+                stw_begin(
+                    sched,
+                    gt,
+                    pst,
+                    pidle,
+                    midle,
+                    counters,
+                    costs,
+                    prog,
+                    hp_actor,
+                    hp_pos,
+                    act_time,
+                    act_seq,
+                    trace,
+                    STW_MARKTERM,
+                    now,
+                )
+                stw_check(
+                    sched,
+                    pst,
+                    costs,
+                    counters,
+                    h_gc_stop,
+                    hp_actor,
+                    hp_pos,
+                    act_time,
+                    act_seq,
+                    trace,
+                    A_GC,
+                    now,
+                )
+            else:
+                gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+
         elif a >= A_SM0:
             # ---- exitsyscall without a P: an idle P, else the global queue and stopm ----------
             slot = a - A_SM0
@@ -2223,19 +2862,97 @@ def run_kernel(
                     code = 10
                 cls = gt[g, GF_CLASS]
                 _account_cpu(sched, counters, cls, pst[p, PF_RUN_START], now)
+                assist = 0
+                if gc_on:
+                    alloc = gc_run_stop(
+                        sched,
+                        gt,
+                        iparams,
+                        counters,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        A_GC,
+                        g,
+                        pst[p, PF_RUN_START],
+                        now,
+                    )
+                    if sched[S_GC_PHASE] == GC_MARK and pst[p, PF_PREEMPT] == 0:
+                        assist = gc_assist(sched, iparams, counters, rules, alloc, now)
+                        if assist > 0:
+                            gc_schedule(
+                                sched,
+                                iparams,
+                                hp_actor,
+                                hp_pos,
+                                act_time,
+                                act_seq,
+                                A_GC,
+                                now,
+                            )
                 nxt = gt[g, GF_PC] + 1
                 if cls != G_ARRIVAL:
                     nxt = n_phases  # residents run no program: a hog runs on, a pair hands off
                 kind = PHASE_CPU
                 if gt[g, GF_REMAINING] <= 0 and nxt < n_phases:
                     kind = np.int64(prog[nxt, PR_KIND])
-                if gt[g, GF_REMAINING] <= 0 and nxt < n_phases and kind == PHASE_CPU:
+                cpu_next = kind == PHASE_CPU or kind == PHASE_NOPREEMPT
+                stw_stop = False
+                if assist == 0 and pst[p, PF_PREEMPT] != 0:
+                    # a stop was requested: a G at the boundary between two bursts is at a safe
+                    # point, so the next burst waits (sysmon's preemption of a burst without
+                    # safe points, or a stop-the-world, lands here)
+                    if gt[g, GF_REMAINING] <= 0 and nxt < n_phases and cpu_next:
+                        gt[g, GF_PC] = nxt
+                        gt[g, GF_REMAINING] = draw_phase(rng, prog, nxt)
+                    if pst[p, PF_PREEMPT] == 2 and (gt[g, GF_REMAINING] > 0 or cls != G_ARRIVAL):
+                        stw_stop = True
+                if assist > 0:
+                    # gcAssistAlloc: the goroutine pays for its allocation in scan work first
+                    if gt[g, GF_REMAINING] < 0:
+                        gt[g, GF_REMAINING] = 0
+                    gt[g, GF_REMAINING] += assist
+                    gt[g, GF_ASSIST] = 1
+                    sched[S_RUNNING] += 1
+                    pst[p, PF_RUN_START] = now
+                    gc_run_start(
+                        sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, g, now
+                    )
+                    heap_set(
+                        hp_actor, hp_pos, act_time, act_seq, sched, p, now + gt[g, GF_REMAINING]
+                    )
+                elif stw_stop:
+                    # preempted for the stop-the-world: the P stops (gcstopm)
+                    _trace(trace, sched, now, EV_PREEMPT, p, pst[p, PF_M], gt[g, GF_SEQ], 2)
+                    stw_put_back(sched, gt, pst, runq, counters, rules, p, g, now)
+                    gcstopm(sched, pst, midle, p, now)
+                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+                    stw_check(
+                        sched,
+                        pst,
+                        costs,
+                        counters,
+                        h_gc_stop,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        trace,
+                        A_GC,
+                        now,
+                    )
+                elif gt[g, GF_REMAINING] <= 0 and nxt < n_phases and cpu_next:
                     # the next phase is CPU too: keep running, same slice
                     pst[p, PF_PREEMPT] = 0
                     gt[g, GF_PC] = nxt
                     gt[g, GF_REMAINING] = draw_phase(rng, prog, nxt)
                     sched[S_RUNNING] += 1
                     pst[p, PF_RUN_START] = now
+                    if gc_on:
+                        gc_run_start(
+                            sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, g, now
+                        )
                     heap_set(
                         hp_actor, hp_pos, act_time, act_seq, sched, p, now + gt[g, GF_REMAINING]
                     )
@@ -2375,7 +3092,7 @@ def run_kernel(
                         ):
                             status = ST_MAX_THREADS
                             break
-                elif pst[p, PF_PREEMPT] == 1 and (gt[g, GF_REMAINING] > 0 or cls == G_PAIR):
+                elif pst[p, PF_PREEMPT] != 0 and (gt[g, GF_REMAINING] > 0 or cls == G_PAIR):
                     pst[p, PF_CURG] = -1
                     pst[p, PF_SCHED_START] = now
                     # gopreempt_m -> goschedImpl: onto the global queue's tail, wakep
@@ -2431,6 +3148,26 @@ def run_kernel(
                     t_sched = now
                 if pst[p, PF_PHASE] == PH_RUN and pst[p, PF_CURG] < 0:
                     enter_schedule = True
+                if gc_on and sched[S_GCWAITING] != 0:
+                    # a P that just entered a syscall (or was handed off) counts as stopped
+                    stw_check(
+                        sched,
+                        pst,
+                        costs,
+                        counters,
+                        h_gc_stop,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        trace,
+                        A_GC,
+                        now,
+                    )
+            elif ph == PH_SYSCALL and sched[S_GCWAITING] != 0:
+                # the syscall returned while the world is stopped: exitsyscall waits for it
+                pst[p, PF_STW_HELD] = 1
+                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
             elif ph == PH_SYSCALL:
                 # exitsyscall's fast path: the syscall returned while the M still held the P
                 g = pst[p, PF_CURG]
@@ -2445,7 +3182,42 @@ def run_kernel(
                 pst[p, PF_PHASE] = PH_RUN
                 pst[p, PF_RUN_START] = now
                 sched[S_RUNNING] += 1
+                if gc_on:
+                    gc_run_start(
+                        sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, g, now
+                    )
                 heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, now + gt[g, GF_REMAINING])
+            elif ph == PH_EXEC and sched[S_GCWAITING] != 0:
+                # the world is stopping: the chosen G waits (as if preempted at once)
+                g = pst[p, PF_CURG]
+                sched[S_INHAND] -= 1
+                account(pst, sched, p, now, PF_T_SPIN if pst[p, PF_SPINNING] == 1 else PF_T_SCHED)
+                stw_put_back(sched, gt, pst, runq, counters, rules, p, g, now)
+                gcstopm(sched, pst, midle, p, now)
+                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+                stw_check(
+                    sched,
+                    pst,
+                    costs,
+                    counters,
+                    h_gc_stop,
+                    hp_actor,
+                    hp_pos,
+                    act_time,
+                    act_seq,
+                    trace,
+                    A_GC,
+                    now,
+                )
+            elif ph == PH_GCWORK:
+                # a mark worker stops: fractional self-preemption, an idle worker's pollWork,
+                # or the end of the mark; the M looks for work again
+                account(pst, sched, p, now, PF_T_RUN)
+                gc_worker_end(sched, pst, counters, p, now)
+                gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+                pst[p, PF_SCHED_START] = now
+                t_sched = now
+                enter_schedule = True
             elif ph == PH_EXEC:
                 # execute(gp, inheritTime)
                 g = pst[p, PF_CURG]
@@ -2519,6 +3291,10 @@ def run_kernel(
                 )
                 pst[p, PF_PREEMPT] = 0
                 sched[S_RUNNING] += 1
+                if gc_on:
+                    gc_run_start(
+                        sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, g, now
+                    )
                 heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, now + gt[g, GF_REMAINING])
             elif ph == PH_WAKE:
                 sched[S_WAKES] -= 1
@@ -2600,6 +3376,65 @@ def run_kernel(
                     sched[S_INHAND] += 1
                     sw = 0 if policy == POLICY_CENTRAL else costs[C_SWITCH]
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, c + sw)
+                elif out == GCSTOP:
+                    account(pst, sched, p, c, PF_T_SPIN if pst[p, PF_SPINNING] == 1 else PF_T_SCHED)
+                    gcstopm(sched, pst, midle, p, c)
+                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+                    stw_check(
+                        sched,
+                        pst,
+                        costs,
+                        counters,
+                        h_gc_stop,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        trace,
+                        A_GC,
+                        c,
+                    )
+                elif out == GCWORK:
+                    # a mark worker G runs on this P (execute: a new schedtick); tryWakeP
+                    account(
+                        pst, sched, p, now, PF_T_SPIN if pst[p, PF_SPINNING] == 1 else PF_T_SCHED
+                    )
+                    if pst[p, PF_SPINNING] == 1:
+                        pst[p, PF_SPINNING] = 0
+                        sched[S_NMSPINNING] -= 1
+                    gc_advance(sched, now)
+                    sched[S_NWORKERS] += 1
+                    pst[p, PF_PHASE] = PH_GCWORK
+                    pst[p, PF_GC_MODE] = g
+                    pst[p, PF_GC_SINCE] = now
+                    pst[p, PF_PREEMPT] = 0
+                    pst[p, PF_SCHEDTICK] += 1
+                    pst[p, PF_SLICE_START] = now
+                    _trace(trace, sched, now, EV_GCWORK, p, pst[p, PF_M], -1, g)
+                    end = INF_NS
+                    if g == GCW_FRACTIONAL:
+                        # pollFractionalWorkerExit: run until this P's share of the mark time
+                        # exceeds 1.2x the fractional goal
+                        f = GC_FRACTIONAL_SLACK * iparams[I_GC_FRACTIONAL_PPM] / 1e6
+                        e0 = now - sched[S_MARK_START]
+                        x = (f * e0 - pst[p, PF_GC_FRAC_NS]) / (1.0 - f)
+                        end = now + max(np.int64(x), np.int64(1000))
+                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, end)
+                    wakep(
+                        sched,
+                        pst,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        rules,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        c,
+                    )
+                    gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
                 elif out == PAUSE:
                     _trace(
                         trace, sched, now, EV_PAUSE, p, pst[p, PF_M], -1, pst[p, PF_STEAL_VICTIM]
@@ -2661,6 +3496,11 @@ def run_kernel(
             account(pst, sched, p, end, PF_T_WAKE)
         elif ph == PH_SYSCALL:
             account(pst, sched, p, end, PF_T_SYSCALL)
+        elif ph == PH_GCWORK:
+            account(pst, sched, p, end, PF_T_RUN)
+            gc_worker_end(sched, pst, counters, p, end)
+        elif ph == PH_GCSTOP:
+            account(pst, sched, p, end, PF_T_IDLE)
         else:
             account(pst, sched, p, end, PF_T_SPIN if pst[p, PF_SPINNING] == 1 else PF_T_SCHED)
         counters[K_T_RUN] += pst[p, PF_T_RUN]
