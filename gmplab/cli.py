@@ -115,6 +115,11 @@ def _add_simulate(sub):
     p.add_argument("--pair-service", default="const", help="distribution of a pair's burst")
     p.add_argument("--pair-mean-ns", type=_number("--pair-mean-ns"), default=1_000.0)
     p.add_argument("--pair-scv", type=_number("--pair-scv"), default=None)
+    p.add_argument(
+        "--latency-sampling",
+        default="all",
+        help="all (every runnable->running delay) | go (1 in 8, as /sched/latencies)",
+    )
     p.add_argument("--gc", action="store_true", help="model the garbage collector")
     p.add_argument("--gogc", type=_number("--gogc", int), default=100)
     p.add_argument(
@@ -214,6 +219,7 @@ def cmd_simulate(args) -> int:
             pair_mean_ns=args.pair_mean_ns,
             pair_scv=args.pair_scv,
             costs=_costs_with_overrides(args.costs, args.cost),
+            latency_sampling=args.latency_sampling,
             gc=args.gc,
             gogc=args.gogc,
             live_heap_mib=args.live_heap_mib,

@@ -323,6 +323,9 @@ class RunSpec:
     trace_events: int = 0  # record the first K kernel events (Result.events()); 0: none
     max_syscall_threads: int = 1024  # Ms blocked in syscalls without a P at once (a bound)
     go_version: str = "1.27"  # runtime rules to follow, "1.4" .. "1.27" (docs/model.md, Versions)
+    # runnable->running delays: "all" records every one; "go" samples as /sched/latencies does
+    # (every 8th transition out of running per goroutine, from a random start)
+    latency_sampling: str = "all"
 
     @property
     def procs(self) -> int:
@@ -517,6 +520,8 @@ class RunSpec:
             raise SpecError(
                 "max_syscall_threads", "an integer in [1, 100000]", self.max_syscall_threads
             )
+        if self.latency_sampling not in ("all", "go"):
+            raise SpecError("latency_sampling", "all or go", self.latency_sampling)
         if self.go_version not in GO_VERSIONS:
             raise SpecError(
                 "go_version",
@@ -580,6 +585,7 @@ class RunSpec:
             ],
             "max_syscall_threads": self.max_syscall_threads,
             "go_version": self.go_version,
+            **({"latency_sampling": "go"} if self.latency_sampling == "go" else {}),
             **(
                 {
                     "hogs": w.hogs,
@@ -652,6 +658,7 @@ def make_spec(
     live_heap_mib: float = 64.0,
     alloc_bytes_per_cpu_us: float = 0.0,
     hog_alloc_bytes_per_cpu_us: float = 0.0,
+    latency_sampling: str = "all",
 ) -> RunSpec:
     """Build and validate a RunSpec from plain arguments (the API's and the CLI's one path)."""
     topo = Topology.parse(topology)
@@ -694,6 +701,7 @@ def make_spec(
         trace_events=trace_events,
         max_syscall_threads=max_syscall_threads,
         go_version=go_version,
+        latency_sampling=latency_sampling,
     )
     return spec.validate()
 

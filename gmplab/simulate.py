@@ -74,6 +74,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     iparams[kc.I_GO_VERSION] = spec.go_version_int()
     iparams[kc.I_NETPOLL] = 1 if spec.netpoll_inited() else 0  # netpollinited()
     iparams[kc.I_TIMERS] = 1 if w.has_sleeps() else 0
+    iparams[kc.I_SAMPLING] = 1 if spec.latency_sampling == "go" else 0
     iparams[kc.I_GC] = 1 if w.gc else 0
     iparams[kc.I_GOGC] = w.gogc
     iparams[kc.I_LIVE_HEAP] = int(round(w.live_heap_mib * (1 << 20)))

@@ -164,3 +164,25 @@ def test_a_preempted_dedicated_worker_moves_its_run_queue_to_the_global_queue():
 def test_bad_gc_specs_name_the_field(kw, field):
     with pytest.raises(SpecError, match=re.escape(field)):
         make_spec(load=0.5, **kw)
+
+
+# --- /sched/latencies' sampling ------------------------------------------------------------
+def test_sched_latencies_can_be_sampled_one_in_eight_as_go_does():
+    base = dict(
+        policy="go",
+        topology="1x4",
+        load=0.7,
+        goroutines=20_000,
+        seed=5,
+        program="cpu:exp:5000,netwait:exp:20000,cpu:exp:5000",
+    )
+    every = kernel_calls.simulate_with(base)
+    go = kernel_calls.simulate_with(base, latency_sampling="go")
+    n_all = every.hist_counts("sched_latency_ns").sum()
+    n_go = go.hist_counts("sched_latency_ns").sum()
+    assert 0.10 < n_go / n_all < 0.15  # 1 in 8, from each goroutine's random start
+    # the sample describes the same distribution
+    p50_all, p50_go = every.summary["sched_latency_ns_p50"], go.summary["sched_latency_ns_p50"]
+    assert p50_go == pytest.approx(p50_all, rel=0.25)
+    with pytest.raises(SpecError, match="latency_sampling"):
+        make_spec(load=0.5, latency_sampling="some")

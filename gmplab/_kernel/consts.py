@@ -152,8 +152,10 @@ N_COSTS = len(COST_KEYS)
     I_GC_DEDICATED,
     I_GC_FRACTIONAL_PPM,
     I_GC_IDLE_MAX,
-) = range(31)
-N_IPARAMS = 31
+    I_SAMPLING,
+) = range(32)
+N_IPARAMS = 32
+# I_SAMPLING: 1 records runnable->running delays as Go's /sched/latencies does (1 in 8)
 # I_TIMERS: 1 when goroutines sleep (timers exist at all). GC (issue: garbage collector):
 # I_GC 1 to model it; I_GOGC; I_LIVE_HEAP reachable bytes; I_ALLOC_* bytes allocated per us of
 # CPU by arrivals and hogs; worker counts from gcControllerState.startCycle (params.py)
@@ -429,8 +431,11 @@ PH_GCWORK = 7  # the P's M runs a background mark worker (PF_GC_MODE says which 
     GF_TOKEN,
     GF_WOKEN,
     GF_ASSIST,
-) = range(15)
-N_GF = 15
+    GF_TRACK,
+) = range(16)
+N_GF = 16
+# GF_TRACK (latency sampling): the G's trackingSeq (low 8 bits) and its tracking flag (bit 8)
+G_TRACKING_PERIOD = 8  # gTrackingPeriod: every 8th transition out of running is tracked
 # GF_ASSIST: 1 while the G runs a GC mark assist (it allocates nothing meanwhile)
 # GF_READY: when a parked G becomes ready (its fd's readiness, or its timer's `when`)
 # GF_TLEFT/GF_TRIGHT: children in a timer heap (a skew heap threaded through the goroutines)

@@ -69,6 +69,7 @@ from .consts import (
     G_ARRIVAL,
     G_HOG,
     G_PAIR,
+    G_TRACKING_PERIOD,
     GC_ASSIST_MIN_DISTANCE,
     GC_FORCE_PERIOD_NS,
     GC_FRACTIONAL_SLACK,
@@ -94,6 +95,7 @@ from .consts import (
     GF_SEQ,
     GF_TLEFT,
     GF_TOKEN,
+    GF_TRACK,
     GF_TRIGHT,
     GF_WOKEN,
     GLOBAL_CHECK_TICKS,
@@ -120,6 +122,7 @@ from .consts import (
     I_PATH,
     I_POLICY,
     I_RULES,
+    I_SAMPLING,
     I_SNAPSHOT_NS,
     I_TIMERS,
     I_WARMUP_N,
@@ -1959,6 +1962,17 @@ def _account_cpu(sched, counters, cls, start, end):
 
 
 @njit(cache=True)
+def g_track_out_of_running(gt, g):
+    """casgstatus leaving _Grunning: every gTrackingPeriod-th time the G is tracked until it
+    next runs (its runnable->running delay then goes to /sched/latencies)."""
+    seq = gt[g, GF_TRACK] & 255
+    tracking = gt[g, GF_TRACK] >> 8
+    if seq % G_TRACKING_PERIOD == 0:
+        tracking = 1
+    gt[g, GF_TRACK] = ((seq + 1) & 255) | (tracking << 8)
+
+
+@njit(cache=True)
 def _free_g(sched, gt, g):
     gt[g, GF_LINK] = sched[S_GFREE]
     sched[S_GFREE] = g
@@ -2013,6 +2027,7 @@ def run_kernel(
     A_SM0 = NP + 6  # syscall-M actors follow
     version = iparams[I_GO_VERSION]
     gc_on = iparams[I_GC] != 0
+    sampling = iparams[I_SAMPLING] != 0
     n_phases = prog.shape[0]
     policy = iparams[I_POLICY]
     rules = iparams[I_RULES]
@@ -2063,6 +2078,9 @@ def run_kernel(
     # and each P with work gets an M
     n_res = iparams[I_HOGS] + 2 * iparams[I_PAIRS]
     k = 0
+    for g in range(n_res if sampling else 0):
+        tseq = cheaprand32(rng) & 255
+        gt[g, GF_TRACK] = tseq | ((1 if tseq % G_TRACKING_PERIOD == 0 else 0) << 8)
     for g in range(n_res):
         cls = gt[g, GF_CLASS]
         if cls == G_PAIR and gt[g, GF_TOKEN] == 0:
@@ -2156,6 +2174,10 @@ def run_kernel(
             gt[g, GF_CLASS] = G_ARRIVAL
             gt[g, GF_WOKEN] = WOKEN_NONE
             gt[g, GF_ASSIST] = 0
+            if sampling:
+                # newproc1: trackingSeq = uint8(cheaprand()), tracked if it is 0 mod 8
+                tseq = cheaprand32(rng) & 255
+                gt[g, GF_TRACK] = tseq | ((1 if tseq % G_TRACKING_PERIOD == 0 else 0) << 8)
             counters[K_CREATED] += 1
             sched[S_ARRIVED] = seq + 1
             if seq == warm_n and arrivals != ARR_BURST:
@@ -3148,6 +3170,8 @@ def run_kernel(
                     t_sched = now
                 if pst[p, PF_PHASE] == PH_RUN and pst[p, PF_CURG] < 0:
                     enter_schedule = True
+                if sampling and (pst[p, PF_PHASE] != PH_RUN or pst[p, PF_CURG] != g):
+                    g_track_out_of_running(gt, g)
                 if gc_on and sched[S_GCWAITING] != 0:
                     # a P that just entered a syscall (or was handed off) counts as stopped
                     stw_check(
@@ -3260,11 +3284,15 @@ def run_kernel(
                 measured = (
                     gt[g, GF_SEQ] >= warm_n if cls == G_ARRIVAL else now >= sched[S_WINDOW_START]
                 )
+                sampled = True
+                if sampling:
+                    sampled = (gt[g, GF_TRACK] >> 8) != 0
+                    gt[g, GF_TRACK] &= 255  # tracking ends when it runs
                 if lat < 0:
                     code = 1
                 elif pst[p, PF_INHERIT] == 2:
                     pass  # _Gsyscall -> _Grunning on an idle P: not a runnable-to-running delay
-                elif measured:
+                elif measured and sampled:
                     h_schedlat[hdr_index(lat)] += 1
                     counters[K_SCHEDLAT_SUM] += lat
                     counters[K_SCHEDLAT_COUNT] += 1
