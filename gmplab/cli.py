@@ -112,6 +112,11 @@ def _add_simulate(sub):
         default=0,
         help="resident ping-pong pairs: a burst, then a channel hand-off to the partner",
     )
+    p.add_argument(
+        "--locked-pairs",
+        action="store_true",
+        help="each pair member calls runtime.LockOSThread (a hand-off switches OS threads)",
+    )
     p.add_argument("--pair-service", default="const", help="distribution of a pair's burst")
     p.add_argument("--pair-mean-ns", type=_number("--pair-mean-ns"), default=1_000.0)
     p.add_argument("--pair-scv", type=_number("--pair-scv"), default=None)
@@ -218,6 +223,7 @@ def cmd_simulate(args) -> int:
             pair_service=args.pair_service,
             pair_mean_ns=args.pair_mean_ns,
             pair_scv=args.pair_scv,
+            locked_pairs=args.locked_pairs,
             costs=_costs_with_overrides(args.costs, args.cost),
             latency_sampling=args.latency_sampling,
             gc=args.gc,

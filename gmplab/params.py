@@ -235,6 +235,7 @@ class Workload:
     pair_service: str = "const"  # distribution of a pair member's burst per turn
     pair_mean_ns: float = 1_000.0  # mean burst per turn, ns
     pair_scv: float | None = None  # its SCV (exp: 1, const: 0)
+    locked_pairs: bool = False  # each pair member calls runtime.LockOSThread (its own M)
     # the garbage collector (policy go): off unless gc=True
     gc: bool = False  # model GC: heap, trigger, stop-the-world, mark workers, assists
     gogc: int = 100  # GOGC: heap goal = marked x (1 + GOGC/100)
@@ -442,6 +443,8 @@ class RunSpec:
         _check_dist(
             "pair_service", "pair_mean_ns", "pair_scv", w.pair_service, w.pair_mean_ns, w.pair_scv
         )
+        if not isinstance(w.locked_pairs, bool):
+            raise SpecError("locked_pairs", "True or False", w.locked_pairs)
         if w.gc and self.policy != "go":
             raise SpecError("gc", f"False with policy {self.policy!r} (GC needs policy 'go')", w.gc)
         if not isinstance(w.gc, bool):
@@ -593,6 +596,7 @@ class RunSpec:
                     "pair_service": w.pair_service,
                     "pair_mean_ns": float(w.pair_mean_ns),
                     "pair_scv": w.pair_scv_value(),
+                    **({"locked_pairs": True} if w.locked_pairs else {}),
                 }
                 if w.residents()
                 else {}
@@ -653,6 +657,7 @@ def make_spec(
     pair_service: str = "const",
     pair_mean_ns: float = 1_000.0,
     pair_scv: float | None = None,
+    locked_pairs: bool = False,
     gc: bool = False,
     gogc: int = 100,
     live_heap_mib: float = 64.0,
@@ -679,6 +684,7 @@ def make_spec(
         pair_service=pair_service,
         pair_mean_ns=pair_mean_ns,
         pair_scv=pair_scv,
+        locked_pairs=locked_pairs,
         gc=gc,
         gogc=gogc,
         live_heap_mib=live_heap_mib,

@@ -129,7 +129,9 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     pidle[:] = np.arange(np_)[::-1]
     sched[kc.S_NPIDLE] = np_
     n_sm = spec.max_syscall_threads if w.has_syscalls() else 0  # syscall phases only
-    m_max = np_ + n_sm + 2  # every M holds a P, waits in a syscall, or is M0/sysmon
+    n_locked = 2 * w.pairs if w.locked_pairs else 0
+    # every M holds a P, waits in a syscall, is locked to a waiting goroutine, or is M0/sysmon
+    m_max = np_ + n_sm + n_locked + 3
     midle = np.full(m_max, -1, dtype=np.int64)
     midle[0] = 0
     sched[kc.S_NMIDLE] = 1
@@ -147,6 +149,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
         row[kc.GF_LINK] = -1
         row[kc.GF_LAST_CORE] = -1
         row[kc.GF_PARTNER] = -1
+        row[kc.GF_LOCKED_M] = -1
         if i < w.hogs:
             row[kc.GF_CLASS] = kc.G_HOG
             row[kc.GF_REMAINING] = 1 << 60  # never done: it only ever leaves by preemption
@@ -155,6 +158,12 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
             row[kc.GF_CLASS] = kc.G_PAIR
             row[kc.GF_PARTNER] = i + 1 if j % 2 == 0 else i - 1
             row[kc.GF_TOKEN] = 1 if j % 2 == 0 else 0
+            if w.locked_pairs:
+                # LockOSThread: its own M, blocked (stoplockedm) until it first runs
+                row[kc.GF_LOCKED_M] = sched[kc.S_NEXT_M_ID]
+                sched[kc.S_NEXT_M_ID] += 1
+                sched[kc.S_MCOUNT] += 1
+                sched[kc.S_LOCKED_WAIT] += 1
     sched[kc.S_LIVE] = n_res
     sched[kc.S_GHW] = n_res
     sched[kc.S_BLOCKED] = w.pairs  # each pair's B waits for the ball

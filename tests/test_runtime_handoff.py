@@ -154,3 +154,30 @@ def test_invariants_hold_with_every_feature_on(version):
         assert a[k] == b[k], k  # same seed, same run
     assert a["timers_run"] == a["timers_added"] and a["handoffs"] > 0 and a["syscalls"] > 0
     assert a["gc_cycles"] > 0
+
+
+# --- LockOSThread ------------------------------------------------------------------------------
+def test_a_locked_ping_pong_hop_costs_a_thread_switch():
+    # one pair alone on one P: each hop is a goready + gopark; locked to their Ms, every hop
+    # hands the P to the partner's M (stoplockedm / startlockedm): an OS thread switch
+    costs = gmplab.params.DEFAULT_COSTS_NS
+    free = run(hogs=0)
+    locked = run(hogs=0, locked_pairs=True)
+    assert free["handoff_latency_ns_p50"] < 2 * costs["gosched_switch_ns"]
+    hop = locked["handoff_latency_ns_p50"] - costs["gosched_switch_ns"]
+    assert hop == pytest.approx(costs["thread_switch_ns"], rel=0.05)
+    assert locked["lockedm_handoffs"] > 0 and free["lockedm_handoffs"] == 0
+    assert locked["handoff_rate_per_s"] < free["handoff_rate_per_s"] / 5
+
+
+def test_locked_pairs_keep_invariants_beside_hogs_and_gc():
+    s = run(
+        topology="1x2",
+        hogs=1,
+        pairs=2,
+        locked_pairs=True,
+        gc=True,
+        live_heap_mib=2,
+        hog_alloc_bytes_per_cpu_us=2_000,
+    )
+    assert s["lockedm_handoffs"] > 0 and s["gc_cycles"] > 0

@@ -346,8 +346,10 @@ N_FPARAMS = 9
     S_MARK_ALLOC,
     S_GC_CPU_CYCLE,
     S_LIMITING,
-) = range(63)
-N_SCHED = 63
+    S_LOCKED_WAIT,
+) = range(64)
+N_SCHED = 64
+# S_LOCKED_WAIT: Ms locked to a goroutine that is not running (blocked in stoplockedm)
 # S_POLL_UNTIL: the blocked poller's timeout (the timer it waits for; 0: none, fds only) and
 # S_POLL_START when it began to wait; S_TIMERS_ROOT/S_NTIMERS: timerproc's heap (Go <= 1.13)
 
@@ -432,8 +434,10 @@ PH_GCWORK = 7  # the P's M runs a background mark worker (PF_GC_MODE says which 
     GF_WOKEN,
     GF_ASSIST,
     GF_TRACK,
-) = range(16)
-N_GF = 16
+    GF_LOCKED_M,
+) = range(17)
+N_GF = 17
+# GF_LOCKED_M: the M a goroutine is locked to (runtime.LockOSThread), -1 when it is not
 # GF_TRACK (latency sampling): the G's trackingSeq (low 8 bits) and its tracking flag (bit 8)
 G_TRACKING_PERIOD = 8  # gTrackingPeriod: every 8th transition out of running is tracked
 # GF_ASSIST: 1 while the G runs a GC mark assist (it allocates nothing meanwhile)
@@ -549,6 +553,7 @@ COUNTER_NAMES = (
     "gc_limited_assists",
     "gc_worker_drains",
     "gc_alloc_bytes",
+    "lockedm_handoffs",
 )
 K = {name: i for i, name in enumerate(COUNTER_NAMES)}
 (
@@ -625,6 +630,7 @@ K = {name: i for i, name in enumerate(COUNTER_NAMES)}
     K_GC_LIMITED,
     K_GC_DRAINS,
     K_GC_ALLOC,
+    K_LOCKEDM_HANDOFFS,
 ) = range(len(COUNTER_NAMES))
 N_COUNTERS = len(COUNTER_NAMES)
 
@@ -742,7 +748,7 @@ INVARIANT_NAMES = {
     2: "idle P with a non-empty run queue or runnext",
     3: "npidle disagrees with the Ps marked idle",
     4: "nmspinning disagrees with the spinning Ms",
-    5: "threads != running + spinning + idle Ms + sysmon",
+    5: "threads != Ms holding Ps + idle Ms + syscall Ms + the poller + locked Ms waiting + sysmon",
     6: "queued goroutines disagree with the runnable count",
     7: "Go's obligation: stealable work, an idle P, no spinning M and no wake-up in flight",
     8: "goroutine completed twice or never",

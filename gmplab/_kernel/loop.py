@@ -41,6 +41,7 @@ from .consts import (
     C_STEAL_PROBE,
     C_SWITCH,
     C_SYSCALL_OVERHEAD,
+    C_THREAD_SWITCH,
     C_WAKEUP,
     EV_ARRIVE,
     EV_DONE,
@@ -87,6 +88,7 @@ from .consts import (
     GF_CLASS,
     GF_LAST_CORE,
     GF_LINK,
+    GF_LOCKED_M,
     GF_PARTNER,
     GF_PC,
     GF_READY,
@@ -154,6 +156,7 @@ from .consts import (
     K_LOCK_ACQ,
     K_LOCK_CONTENDED,
     K_LOCK_WAIT,
+    K_LOCKEDM_HANDOFFS,
     K_MAX_LIVE_SEEN,
     K_MEASURED,
     K_MIGR_LOCAL,
@@ -308,6 +311,7 @@ from .consts import (
     S_LASTPOLL,
     S_LIVE,
     S_LOCK_FREE_AT,
+    S_LOCKED_WAIT,
     S_MARK_ALLOC,
     S_MARK_DONE,
     S_MARK_START,
@@ -1891,7 +1895,10 @@ def check_invariants(sched, gt, pst, runq, pidle, iparams):
     for p in range(n):
         if pst[p, PF_M] >= 0:
             with_m += 1
-    if sched[S_MCOUNT] != with_m + sched[S_NMIDLE] + sched[S_NSYSCALL_M] + poll_m + 1:
+    if (
+        sched[S_MCOUNT]
+        != with_m + sched[S_NMIDLE] + sched[S_NSYSCALL_M] + poll_m + sched[S_LOCKED_WAIT] + 1
+    ):
         return 5
     if queued != sched[S_LIVE] - sched[S_RUNNING] - sched[S_INHAND] - sched[S_BLOCKED]:
         return 6
@@ -1970,6 +1977,34 @@ def g_track_out_of_running(gt, g):
     if seq % G_TRACKING_PERIOD == 0:
         tracking = 1
     gt[g, GF_TRACK] = ((seq + 1) & 255) | (tracking << 8)
+
+
+@njit(cache=True)
+def stoplockedm(sched, pst, midle, counters, p):
+    """A goroutine locked to its M (LockOSThread) stops running on p: its M blocks with it
+    (stoplockedm) and the P is handed to another M (handoffp: an idle M, or a new one). The
+    switch between threads is charged once, when a locked M gets a P back (startlockedm)."""
+    sched[S_LOCKED_WAIT] += 1
+    if sched[S_NMIDLE] > 0:
+        sched[S_NMIDLE] -= 1
+        pst[p, PF_M] = midle[sched[S_NMIDLE]]
+    else:
+        pst[p, PF_M] = sched[S_NEXT_M_ID]
+        sched[S_NEXT_M_ID] += 1
+        sched[S_MCOUNT] += 1
+        counters[K_NEWM] += 1
+
+
+@njit(cache=True)
+def startlockedm(sched, pst, midle, counters, costs, p, m, c):
+    """p's M picked a goroutine locked to M m: the P goes to m (woken: an OS thread switch)
+    and this M stops. Returns the time the locked M runs."""
+    midle[sched[S_NMIDLE]] = pst[p, PF_M]
+    sched[S_NMIDLE] += 1
+    pst[p, PF_M] = m
+    sched[S_LOCKED_WAIT] -= 1
+    counters[K_LOCKEDM_HANDOFFS] += 1
+    return c + costs[C_THREAD_SWITCH]
 
 
 @njit(cache=True)
@@ -2174,6 +2209,7 @@ def run_kernel(
             gt[g, GF_CLASS] = G_ARRIVAL
             gt[g, GF_WOKEN] = WOKEN_NONE
             gt[g, GF_ASSIST] = 0
+            gt[g, GF_LOCKED_M] = -1
             if sampling:
                 # newproc1: trackingSeq = uint8(cheaprand()), tracked if it is 0 mod 8
                 tseq = cheaprand32(rng) & 255
@@ -2948,6 +2984,8 @@ def run_kernel(
                     # preempted for the stop-the-world: the P stops (gcstopm)
                     _trace(trace, sched, now, EV_PREEMPT, p, pst[p, PF_M], gt[g, GF_SEQ], 2)
                     stw_put_back(sched, gt, pst, runq, counters, rules, p, g, now)
+                    if gt[g, GF_LOCKED_M] >= 0:
+                        stoplockedm(sched, pst, midle, counters, p)
                     gcstopm(sched, pst, midle, p, now)
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
                     stw_check(
@@ -3058,6 +3096,8 @@ def run_kernel(
                     sched[S_BLOCKED] += 1  # g parks
                     pst[p, PF_CURG] = -1
                     pst[p, PF_SCHED_START] = now
+                    if gt[g, GF_LOCKED_M] >= 0:
+                        stoplockedm(sched, pst, midle, counters, p)
                     t_sched = wakep(
                         sched,
                         pst,
@@ -3130,6 +3170,8 @@ def run_kernel(
                     globrunqput(sched, gt, g)
                     gt[g, GF_RUNNABLE_SINCE] = now
                     counters[K_GPUTS] += 1
+                    if gt[g, GF_LOCKED_M] >= 0:
+                        stoplockedm(sched, pst, midle, counters, p)
                     t_sched = wakep(
                         sched,
                         pst,
@@ -3217,6 +3259,8 @@ def run_kernel(
                 sched[S_INHAND] -= 1
                 account(pst, sched, p, now, PF_T_SPIN if pst[p, PF_SPINNING] == 1 else PF_T_SCHED)
                 stw_put_back(sched, gt, pst, runq, counters, rules, p, g, now)
+                if gt[g, GF_LOCKED_M] >= 0:
+                    stoplockedm(sched, pst, midle, counters, p)
                 gcstopm(sched, pst, midle, p, now)
                 heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
                 stw_check(
@@ -3397,6 +3441,8 @@ def run_kernel(
                     else:
                         pidleput(sched, pst, pidle, p)
                         out = PARK
+                if out == FOUND and gt[g, GF_LOCKED_M] >= 0 and gt[g, GF_LOCKED_M] != pst[p, PF_M]:
+                    c = startlockedm(sched, pst, midle, counters, costs, p, gt[g, GF_LOCKED_M], c)
                 if out == FOUND:
                     pst[p, PF_CURG] = g
                     pst[p, PF_INHERIT] = 1 if inherit else 0
