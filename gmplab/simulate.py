@@ -112,6 +112,8 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     sched[kc.S_GFREE] = n_res
     sched[kc.S_GCAP] = cap
     sched[kc.S_TIMERS_ROOT] = -1
+    sched[kc.S_ASSIST_HEAD] = -1
+    sched[kc.S_ASSIST_TAIL] = -1
 
     pst = np.zeros((np_, kc.N_PF), dtype=np.int64)
     pst[:, kc.PF_PHASE] = kc.PH_IDLE

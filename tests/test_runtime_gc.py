@@ -186,3 +186,31 @@ def test_sched_latencies_can_be_sampled_one_in_eight_as_go_does():
     assert p50_go == pytest.approx(p50_all, rel=0.25)
     with pytest.raises(SpecError, match="latency_sampling"):
         make_spec(load=0.5, latency_sampling="some")
+
+
+def test_a_gc_heavy_allocator_beside_latency_sensitive_requests():
+    # the requests allocate nothing; one resident hog allocates 5 kB per us of CPU
+    base = dict(topology="1x4", load=0.5, goroutines=10_000, service_mean_ns=50_000, hogs=1)
+    quiet = run(**base)
+    gc = run(**base, gc=True, live_heap_mib=16, hog_alloc_bytes_per_cpu_us=5_000)
+    assert gc["gc_cycles"] > 10 and gc["gc_assist_ns"] > 0  # the allocator assists
+    assert gc["sched_latency_ns_p99"] > 3 * quiet["sched_latency_ns_p99"]  # during the mark
+    no_assists = run(
+        **base,
+        gc=True,
+        live_heap_mib=16,
+        hog_alloc_bytes_per_cpu_us=5_000,
+        rules_off=("gc_assists",),
+    )
+    assert no_assists["gc_assist_ns"] == 0
+
+
+def test_assists_park_until_background_credit_pays_them():
+    # allocation far beyond the runway with the limiter off: debts outgrow the work assists may
+    # take (the running workers hold their buffers), so they park on the assist queue
+    s = run(
+        **dict(GCLOAD, goroutines=2_000, live_heap_mib=64, alloc_bytes_per_cpu_us=20_000),
+        rules_off=("gc_limiter",),
+    )
+    assert s["gc_assist_parks"] > 0 and s["gc_assist_wait_ns"] > 0
+    assert s["goroutines_completed"] == 2_000  # every parked assist was readied

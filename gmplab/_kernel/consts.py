@@ -236,6 +236,9 @@ GC_TRIGGER_MAX = 0.95
 GC_FORCE_PERIOD_NS = 120_000_000_000  # forcegcperiod: a GC at least every 2 minutes
 GC_LIMIT = 0.5  # the GC CPU limiter's cap on GC's share of the CPU
 GC_ASSIST_MIN_DISTANCE = 64 << 10  # the heap distance below which assists stop scaling (bytes)
+# each running worker holds a buffer of grey objects assists cannot take: gcOverAssistWork
+# (64 KiB of scan work) is the unit the runtime moves work in, used here as that buffer
+GC_WORKER_HELD_KIB = 64
 # GC phases (sched[S_GC_PHASE])
 GC_OFF = 0  # _GCoff: allocating, sweeping
 GC_STW = 1  # stopping or stopped for a stop-the-world (S_STW_KIND says which)
@@ -347,8 +350,9 @@ N_FPARAMS = 9
     S_GC_CPU_CYCLE,
     S_LIMITING,
     S_LOCKED_WAIT,
-) = range(64)
-N_SCHED = 64
+    S_ASSIST_TAIL,
+) = range(65)
+N_SCHED = 65
 # S_LOCKED_WAIT: Ms locked to a goroutine that is not running (blocked in stoplockedm)
 # S_POLL_UNTIL: the blocked poller's timeout (the timer it waits for; 0: none, fds only) and
 # S_POLL_START when it began to wait; S_TIMERS_ROOT/S_NTIMERS: timerproc's heap (Go <= 1.13)
@@ -435,8 +439,11 @@ PH_GCWORK = 7  # the P's M runs a background mark worker (PF_GC_MODE says which 
     GF_ASSIST,
     GF_TRACK,
     GF_LOCKED_M,
-) = range(17)
-N_GF = 17
+    GF_PENDING_ALLOC,
+) = range(18)
+N_GF = 18
+# GF_PENDING_ALLOC: bytes allocated during the mark in runs that ended by preemption; the
+# assist they owe is paid when the goroutine next runs
 # GF_LOCKED_M: the M a goroutine is locked to (runtime.LockOSThread), -1 when it is not
 # GF_TRACK (latency sampling): the G's trackingSeq (low 8 bits) and its tracking flag (bit 8)
 G_TRACKING_PERIOD = 8  # gTrackingPeriod: every 8th transition out of running is tracked
@@ -554,6 +561,8 @@ COUNTER_NAMES = (
     "gc_worker_drains",
     "gc_alloc_bytes",
     "lockedm_handoffs",
+    "gc_assist_parks",
+    "gc_assist_wait_ns",
 )
 K = {name: i for i, name in enumerate(COUNTER_NAMES)}
 (
@@ -631,6 +640,8 @@ K = {name: i for i, name in enumerate(COUNTER_NAMES)}
     K_GC_DRAINS,
     K_GC_ALLOC,
     K_LOCKEDM_HANDOFFS,
+    K_GC_ASSIST_PARKS,
+    K_GC_ASSIST_WAIT,
 ) = range(len(COUNTER_NAMES))
 N_COUNTERS = len(COUNTER_NAMES)
 

@@ -80,6 +80,7 @@ from .consts import (
     GC_STW,
     GC_TRIGGER_MAX,
     GC_TRIGGER_MIN,
+    GC_WORKER_HELD_KIB,
     GCW_DEDICATED,
     GCW_FRACTIONAL,
     GCW_IDLE,
@@ -91,6 +92,7 @@ from .consts import (
     GF_LOCKED_M,
     GF_PARTNER,
     GF_PC,
+    GF_PENDING_ALLOC,
     GF_READY,
     GF_REMAINING,
     GF_RUNNABLE_SINCE,
@@ -140,6 +142,8 @@ from .consts import (
     K_EXITSYSCALL_IDLE_P,
     K_GC_ALLOC,
     K_GC_ASSIST,
+    K_GC_ASSIST_PARKS,
+    K_GC_ASSIST_WAIT,
     K_GC_CYCLES,
     K_GC_DEDICATED,
     K_GC_DRAINS,
@@ -290,6 +294,9 @@ from .consts import (
     RUNQ_MASK,
     S_ALLOC_RATE,
     S_ARRIVED,
+    S_ASSIST_HEAD,
+    S_ASSIST_N,
+    S_ASSIST_TAIL,
     S_BG_CREDIT,
     S_BLOCKED,
     S_COMPLETED,
@@ -1139,7 +1146,7 @@ def wake_net_poller(
 # (1 ns of scan per ns each) and by assists.
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
-def gc_advance(sched, now):
+def gc_advance(sched, gt, now):
     """Bring the heap and the mark work (and the workers' background credit) up to now."""
     dt = now - sched[S_HEAP_T]
     if dt > 0:
@@ -1150,7 +1157,18 @@ def gc_advance(sched, now):
         if sched[S_GC_PHASE] == GC_MARK:
             w = sched[S_NWORKERS] * dm
             sched[S_MARK_DONE] += w
-            sched[S_BG_CREDIT] += w  # gcFlushBgCredit: background work is credit for assists
+            # gcFlushBgCredit: background work pays the parked assists' debts first (in queue
+            # order), the rest is credit for future assists
+            g = sched[S_ASSIST_HEAD]
+            while w > 0 and g >= 0:
+                d = gt[g, GF_READY]
+                pay = d if d < w else w
+                gt[g, GF_READY] = d - pay
+                w -= pay
+                if gt[g, GF_READY] > 0:
+                    break
+                g = gt[g, GF_LINK]
+            sched[S_BG_CREDIT] += w
         sched[S_MARK_T] = now
 
 
@@ -1170,11 +1188,11 @@ def g_alloc_rate(gt, iparams, g):
 @njit(cache=True)
 def gc_run_start(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, g, now):
     """g starts running: the heap grows faster; the trigger's crossing moves."""
-    gc_advance(sched, now)
+    gc_advance(sched, gt, now)
     r = g_alloc_rate(gt, iparams, g)
     if r != 0:
         sched[S_ALLOC_RATE] += r
-        gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, now)
+        gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, now)
 
 
 @njit(cache=True)
@@ -1182,11 +1200,11 @@ def gc_run_stop(
     sched, gt, iparams, counters, hp_actor, hp_pos, act_time, act_seq, a_gc, g, start, now
 ):
     """g stopped running: returns the bytes it allocated in [start, now)."""
-    gc_advance(sched, now)
+    gc_advance(sched, gt, now)
     r = g_alloc_rate(gt, iparams, g)
     if r != 0:
         sched[S_ALLOC_RATE] -= r
-        gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, now)
+        gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, now)
     gt[g, GF_ASSIST] = 0
     alloc = r * (now - start) // 1000
     counters[K_GC_ALLOC] += alloc
@@ -1196,7 +1214,7 @@ def gc_run_stop(
 
 
 @njit(cache=True)
-def gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, now):
+def gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, now):
     """When the collector's next step is due: the trigger's crossing (or the forced GC), or the
     end of the mark at the workers' rate. A stopped world's restart is set by stw_check."""
     ph = sched[S_GC_PHASE]
@@ -1220,6 +1238,16 @@ def gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, now):
             t = now
         elif nw > 0:
             t = sched[S_MARK_T] + (left + nw - 1) // nw
+        h = sched[S_ASSIST_HEAD]
+        if h >= 0:
+            # the first parked assist is paid off (and readied) when the workers' credit covers it
+            d = gt[h, GF_READY]
+            if d <= 0:
+                t = now
+            elif nw > 0:
+                th = sched[S_MARK_T] + (d + nw - 1) // nw
+                if th < t:
+                    t = th
     if t < now:
         t = now
     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_gc, t)
@@ -1249,21 +1277,25 @@ def gc_set_goal(sched, iparams, marked, mark_alloc):
 
 
 @njit(cache=True)
-def gc_assist(sched, iparams, counters, rules, alloc, now):
-    """gcAssistAlloc: the scan work (ns) a goroutine that allocated `alloc` bytes during the
-    mark must do itself, after stealing the workers' background credit. 0 when the limiter
-    holds assists off or nothing is owed."""
+def gc_assist(sched, iparams, counters, rules, costs_mark_per_kib, alloc, now):
+    """gcAssistAlloc for a goroutine that allocated `alloc` bytes during the mark.
+
+    Returns (work, debt): the scan work (ns) it does now, after stealing the workers'
+    background credit, and the debt left when the work it may take runs out (what the running
+    workers hold is not available): it parks until their credit pays it (gcParkAssist).
+    (0, 0) when the limiter holds assists off or nothing is owed.
+    """
     if alloc <= 0 or not (rules & RULE_GC_ASSISTS):
-        return 0
+        return 0, 0
     left = sched[S_MARK_WORK] - sched[S_MARK_DONE]
     if left <= 0:
-        return 0
+        return 0, 0
     if rules & RULE_GC_LIMITER:
         # the limiter (mgclimit.go) caps GC at ~50% of the CPU by turning assists off
         elapsed = now - sched[S_MARK_START]
         if sched[S_MARK_DONE] * 2 > elapsed * iparams[I_GOMAXPROCS]:
             counters[K_GC_LIMITED] += 1
-            return 0
+            return 0, 0
     dist = sched[S_HEAP_GOAL] - sched[S_HEAP_LIVE]
     if dist < GC_ASSIST_MIN_DISTANCE:
         dist = GC_ASSIST_MIN_DISTANCE
@@ -1271,21 +1303,47 @@ def gc_assist(sched, iparams, counters, rules, alloc, now):
     take = debt if debt < sched[S_BG_CREDIT] else sched[S_BG_CREDIT]
     sched[S_BG_CREDIT] -= take
     debt -= take
-    if debt > left:
-        debt = left
-    if debt > 0:
-        sched[S_MARK_DONE] += debt
-        counters[K_GC_ASSIST] += debt
-    return debt
+    # scan what is not held in the running workers' buffers; park for the rest
+    avail = left - sched[S_NWORKERS] * GC_WORKER_HELD_KIB * costs_mark_per_kib
+    if avail < 0:
+        avail = 0
+    work = debt if debt < avail else avail
+    if work > 0:
+        sched[S_MARK_DONE] += work
+        counters[K_GC_ASSIST] += work
+    return work, debt - work
 
 
 @njit(cache=True)
-def gc_worker_end(sched, pst, counters, p, now):
+def gc_ready_assists(sched, gt, counters, all_, now):
+    """Ready the parked assists whose debt is paid (all of them at the end of the mark:
+    gcWakeAllAssists) onto the global queue. Returns how many."""
+    n = 0
+    g = sched[S_ASSIST_HEAD]
+    while g >= 0 and (all_ or gt[g, GF_READY] <= 0):
+        nx = gt[g, GF_LINK]
+        counters[K_GC_ASSIST_WAIT] += now - gt[g, GF_RUNNABLE_SINCE]
+        gt[g, GF_READY] = 0
+        globrunqput(sched, gt, g)
+        gt[g, GF_RUNNABLE_SINCE] = now
+        sched[S_BLOCKED] -= 1
+        sched[S_ASSIST_N] -= 1
+        counters[K_GPUTS] += 1
+        n += 1
+        g = nx
+    sched[S_ASSIST_HEAD] = g
+    if g < 0:
+        sched[S_ASSIST_TAIL] = -1
+    return n
+
+
+@njit(cache=True)
+def gc_worker_end(sched, gt, pst, counters, p, now):
     """A mark worker on p stops: account its CPU by Go's classes."""
     mode = pst[p, PF_GC_MODE]
     if mode == 0:
         return
-    gc_advance(sched, now)
+    gc_advance(sched, gt, now)
     d = now - pst[p, PF_GC_SINCE]
     if mode == GCW_DEDICATED:
         counters[K_GC_DEDICATED] += d
@@ -1379,7 +1437,7 @@ def stw_begin(
             pst[p, PF_PHASE] = PH_GCSTOP
         elif ph == PH_GCWORK:
             account(pst, sched, p, now, PF_T_RUN)
-            gc_worker_end(sched, pst, counters, p, now)
+            gc_worker_end(sched, gt, pst, counters, p, now)
             stopm(sched, pst, midle, p)
             pst[p, PF_PHASE] = PH_GCSTOP
             heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
@@ -2137,7 +2195,7 @@ def run_kernel(
         sched[S_HEAP_LIVE] = iparams[I_LIVE_HEAP]
         sched[S_HEAP_T] = 0
         gc_set_goal(sched, iparams, iparams[I_LIVE_HEAP], -1)
-        gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, 0)
+        gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, 0)
     for pp in range(NP):
         if not runq_empty(pst, pp):
             pidle_remove(sched, pidle, pp)
@@ -2210,6 +2268,7 @@ def run_kernel(
             gt[g, GF_WOKEN] = WOKEN_NONE
             gt[g, GF_ASSIST] = 0
             gt[g, GF_LOCKED_M] = -1
+            gt[g, GF_PENDING_ALLOC] = 0
             if sampling:
                 # newproc1: trackingSeq = uint8(cheaprand()), tracked if it is 0 mod 8
                 tseq = cheaprand32(rng) & 255
@@ -2747,7 +2806,7 @@ def run_kernel(
 
         elif a == A_GC:
             # ---- the collector's next step ---------------------------------------------------
-            gc_advance(sched, now)
+            gc_advance(sched, gt, now)
             gph = sched[S_GC_PHASE]
             if gph == GC_OFF:
                 forced = now >= sched[S_LAST_GC] + GC_FORCE_PERIOD_NS
@@ -2788,7 +2847,7 @@ def run_kernel(
                         now,
                     )
                 else:
-                    gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+                    gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
             elif gph == GC_STW:
                 # the stop-the-world's own work is done: start the world
                 heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_GC, INF_NS)
@@ -2832,9 +2891,26 @@ def run_kernel(
                     trace,
                     now,
                 )
-                gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+                gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
             elif sched[S_MARK_DONE] >= sched[S_MARK_WORK]:
-                # gcMarkDone: the workers stop, and the world stops for mark termination
+                # gcMarkDone: every parked assist is woken (gcWakeAllAssists), the workers
+                # stop, and the world stops for mark termination
+                n = gc_ready_assists(sched, gt, counters, True, now)
+                if n > 0:
+                    start_idle(
+                        sched,
+                        pst,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        n,
+                        now,
+                    )
                 heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_GC, INF_NS)
                 stw_begin(
                     sched,
@@ -2868,7 +2944,24 @@ def run_kernel(
                     now,
                 )
             else:
-                gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+                # background credit paid a parked assist's debt: it is runnable again
+                n = gc_ready_assists(sched, gt, counters, False, now)
+                if n > 0:
+                    start_idle(
+                        sched,
+                        pst,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        n,
+                        now,
+                    )
+                gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
 
         elif a >= A_SM0:
             # ---- exitsyscall without a P: an idle P, else the global queue and stopm ----------
@@ -2921,7 +3014,10 @@ def run_kernel(
                 cls = gt[g, GF_CLASS]
                 _account_cpu(sched, counters, cls, pst[p, PF_RUN_START], now)
                 assist = 0
+                debt = 0
+                park_assist = False
                 if gc_on:
+                    was_assist = gt[g, GF_ASSIST]
                     alloc = gc_run_stop(
                         sched,
                         gt,
@@ -2936,11 +3032,22 @@ def run_kernel(
                         pst[p, PF_RUN_START],
                         now,
                     )
-                    if sched[S_GC_PHASE] == GC_MARK and pst[p, PF_PREEMPT] == 0:
-                        assist = gc_assist(sched, iparams, counters, rules, alloc, now)
+                    in_mark = sched[S_GC_PHASE] == GC_MARK and pst[p, PF_PREEMPT] == 0
+                    if sched[S_GC_PHASE] == GC_MARK and pst[p, PF_PREEMPT] != 0:
+                        gt[g, GF_PENDING_ALLOC] += alloc
+                    if in_mark and was_assist == 2 and gt[g, GF_READY] > 0:
+                        park_assist = True  # its scan work ran out: park for the rest
+                    elif in_mark:
+                        assist, debt = gc_assist(
+                            sched, iparams, counters, rules, costs[C_GC_MARK_PER_KIB], alloc, now
+                        )
+                        if debt > 0:
+                            gt[g, GF_READY] = debt
+                            park_assist = assist == 0
                         if assist > 0:
                             gc_schedule(
                                 sched,
+                                gt,
                                 iparams,
                                 hp_actor,
                                 hp_pos,
@@ -2957,7 +3064,7 @@ def run_kernel(
                     kind = np.int64(prog[nxt, PR_KIND])
                 cpu_next = kind == PHASE_CPU or kind == PHASE_NOPREEMPT
                 stw_stop = False
-                if assist == 0 and pst[p, PF_PREEMPT] != 0:
+                if assist == 0 and not park_assist and pst[p, PF_PREEMPT] != 0:
                     # a stop was requested: a G at the boundary between two bursts is at a safe
                     # point, so the next burst waits (sysmon's preemption of a burst without
                     # safe points, or a stop-the-world, lands here)
@@ -2966,12 +3073,35 @@ def run_kernel(
                         gt[g, GF_REMAINING] = draw_phase(rng, prog, nxt)
                     if pst[p, PF_PREEMPT] == 2 and (gt[g, GF_REMAINING] > 0 or cls != G_ARRIVAL):
                         stw_stop = True
-                if assist > 0:
+                if park_assist:
+                    # gcParkAssist: it waits on the assist queue until background credit pays
+                    # its debt (GF_READY); it then goes on where its burst ended
+                    if gt[g, GF_REMAINING] < 0:
+                        gt[g, GF_REMAINING] = 0
+                    gt[g, GF_ASSIST] = 1  # it allocates nothing before it moves on
+                    gt[g, GF_LINK] = -1
+                    gt[g, GF_RUNNABLE_SINCE] = now  # when it parked
+                    if sched[S_ASSIST_TAIL] >= 0:
+                        gt[sched[S_ASSIST_TAIL], GF_LINK] = g
+                    else:
+                        sched[S_ASSIST_HEAD] = g
+                    sched[S_ASSIST_TAIL] = g
+                    sched[S_ASSIST_N] += 1
+                    sched[S_BLOCKED] += 1
+                    counters[K_GC_ASSIST_PARKS] += 1
+                    pst[p, PF_PREEMPT] = 0
+                    pst[p, PF_CURG] = -1
+                    pst[p, PF_SCHED_START] = now
+                    t_sched = now
+                    if gt[g, GF_LOCKED_M] >= 0:
+                        stoplockedm(sched, pst, midle, counters, p)
+                    gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+                elif assist > 0:
                     # gcAssistAlloc: the goroutine pays for its allocation in scan work first
                     if gt[g, GF_REMAINING] < 0:
                         gt[g, GF_REMAINING] = 0
                     gt[g, GF_REMAINING] += assist
-                    gt[g, GF_ASSIST] = 1
+                    gt[g, GF_ASSIST] = 2 if gt[g, GF_READY] > 0 and debt > 0 else 1
                     sched[S_RUNNING] += 1
                     pst[p, PF_RUN_START] = now
                     gc_run_start(
@@ -3281,8 +3411,8 @@ def run_kernel(
                 # a mark worker stops: fractional self-preemption, an idle worker's pollWork,
                 # or the end of the mark; the M looks for work again
                 account(pst, sched, p, now, PF_T_RUN)
-                gc_worker_end(sched, pst, counters, p, now)
-                gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+                gc_worker_end(sched, gt, pst, counters, p, now)
+                gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
                 pst[p, PF_SCHED_START] = now
                 t_sched = now
                 enter_schedule = True
@@ -3364,6 +3494,16 @@ def run_kernel(
                 pst[p, PF_PREEMPT] = 0
                 sched[S_RUNNING] += 1
                 if gc_on:
+                    pend = gt[g, GF_PENDING_ALLOC]
+                    if pend > 0:
+                        # the assist owed for allocation in a run cut by preemption: paid first
+                        gt[g, GF_PENDING_ALLOC] = 0
+                        if sched[S_GC_PHASE] == GC_MARK:
+                            gc_advance(sched, gt, now)
+                            work, _debt = gc_assist(
+                                sched, iparams, counters, rules, costs[C_GC_MARK_PER_KIB], pend, now
+                            )
+                            gt[g, GF_REMAINING] += work
                     gc_run_start(
                         sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, g, now
                     )
@@ -3476,7 +3616,7 @@ def run_kernel(
                     if pst[p, PF_SPINNING] == 1:
                         pst[p, PF_SPINNING] = 0
                         sched[S_NMSPINNING] -= 1
-                    gc_advance(sched, now)
+                    gc_advance(sched, gt, now)
                     sched[S_NWORKERS] += 1
                     pst[p, PF_PHASE] = PH_GCWORK
                     pst[p, PF_GC_MODE] = g
@@ -3508,7 +3648,7 @@ def run_kernel(
                         act_seq,
                         c,
                     )
-                    gc_schedule(sched, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+                    gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
                 elif out == PAUSE:
                     _trace(
                         trace, sched, now, EV_PAUSE, p, pst[p, PF_M], -1, pst[p, PF_STEAL_VICTIM]
@@ -3572,7 +3712,7 @@ def run_kernel(
             account(pst, sched, p, end, PF_T_SYSCALL)
         elif ph == PH_GCWORK:
             account(pst, sched, p, end, PF_T_RUN)
-            gc_worker_end(sched, pst, counters, p, end)
+            gc_worker_end(sched, gt, pst, counters, p, end)
         elif ph == PH_GCSTOP:
             account(pst, sched, p, end, PF_T_IDLE)
         else:
