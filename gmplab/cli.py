@@ -66,7 +66,27 @@ def _add_simulate(sub):
     g = p.add_mutually_exclusive_group()
     g.add_argument("--load", type=_number("--load"), help="lambda*E[S]/min(GOMAXPROCS, cores)")
     g.add_argument("--arrival-rate-per-s", type=_number("--arrival-rate-per-s"))
-    p.add_argument("--arrivals", default="poisson", help="poisson | const | burst")
+    p.add_argument(
+        "--arrivals",
+        default="poisson",
+        help="poisson | const | burst | mmpp | schedule | closed (the last three set the rate)",
+    )
+    p.add_argument(
+        "--mmpp-rates-per-s", default=None, metavar="R0,R1", help="MMPP: rate in each state"
+    )
+    p.add_argument(
+        "--mmpp-switch-per-s", default=None, metavar="Q01,Q10", help="MMPP: switching rates"
+    )
+    p.add_argument(
+        "--rate-schedule",
+        default=None,
+        metavar="MS:RATE,...",
+        help="schedule: segments of MS milliseconds at RATE per second, repeated",
+    )
+    p.add_argument("--clients", type=_number("--clients", int), default=0, help="closed loop")
+    p.add_argument("--think", default="exp", help="closed loop: think-time distribution")
+    p.add_argument("--think-mean-ns", type=_number("--think-mean-ns"), default=1_000_000.0)
+    p.add_argument("--think-scv", type=_number("--think-scv"), default=None)
     p.add_argument("--arrival-path", default="global", help="global | spawn | netpoll | random-p")
     p.add_argument("--service", default="exp", help="exp | const | lognormal | bimodal | pareto")
     p.add_argument("--service-mean-ns", type=_number("--service-mean-ns"), default=10_000.0)
@@ -226,6 +246,13 @@ def cmd_simulate(args) -> int:
             locked_pairs=args.locked_pairs,
             costs=_costs_with_overrides(args.costs, args.cost),
             latency_sampling=args.latency_sampling,
+            mmpp_rates_per_s=_numbers("--mmpp-rates-per-s", args.mmpp_rates_per_s),
+            mmpp_switch_per_s=_numbers("--mmpp-switch-per-s", args.mmpp_switch_per_s),
+            rate_schedule=_schedule(args.rate_schedule),
+            clients=args.clients,
+            think=args.think,
+            think_mean_ns=args.think_mean_ns,
+            think_scv=args.think_scv,
             gc=args.gc,
             gogc=args.gogc,
             live_heap_mib=args.live_heap_mib,
@@ -284,6 +311,30 @@ def cmd_simulate(args) -> int:
         with pl.Config(tbl_rows=args.trace_events, tbl_hide_dataframe_shape=True):
             print(result.events().drop("replication"))
     return 0
+
+
+def _numbers(flag, text):
+    """'A,B' -> (A, B) as floats (None stays None)."""
+    from .errors import SpecError
+
+    if text is None:
+        return None
+    try:
+        return tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise SpecError(flag, "numbers separated by commas", text) from None
+
+
+def _schedule(text):
+    """'MS:RATE,MS:RATE' -> ((ms, rate), ...)."""
+    from .errors import SpecError
+
+    if text is None:
+        return None
+    try:
+        return tuple(tuple(float(v) for v in seg.split(":")) for seg in text.split(","))
+    except ValueError:
+        raise SpecError("--rate-schedule", "MS:RATE segments separated by commas", text) from None
 
 
 def _costs_with_overrides(profile, overrides):

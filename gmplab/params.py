@@ -218,7 +218,8 @@ def _check_dist(n_service, n_mean, n_scv, service, mean, scv_in) -> None:
 class Workload:
     """What arrives: an open-loop stream (or a burst) of goroutines and their service times."""
 
-    arrivals: str = "poisson"  # poisson | const (interval 1/rate) | burst (N goroutines at t=0)
+    # poisson | const (interval 1/rate) | burst (N at t=0) | mmpp | schedule | closed
+    arrivals: str = "poisson"
     arrival_path: str = "global"  # global (injectglist, no P) | spawn (newproc on P0)
     load: float | None = None  # lambda * E[S] / min(GOMAXPROCS, cores); exclusive with the rate
     arrival_rate_per_s: float | None = None  # lambda in goroutines per second
@@ -229,6 +230,14 @@ class Workload:
     goroutines_explicit: bool = False  # the user set `goroutines` (needed for load >= 1)
     warmup_fraction: float = 0.1  # first share of arrivals (by index) run but not measured
     program: tuple | None = None  # Phases of each goroutine; None: one CPU phase (service)
+    # load shapes besides Poisson/constant (they give the rate themselves: no load/rate):
+    mmpp_rates_per_s: tuple | None = None  # MMPP: (rate in state 0, rate in state 1)
+    mmpp_switch_per_s: tuple | None = None  # MMPP: (switches 0->1, 1->0) per second
+    rate_schedule: tuple | None = None  # ((duration_ms, rate_per_s), ...), repeated cyclically
+    clients: int = 0  # closed loop: clients, each sends, waits for its reply, thinks, repeats
+    think: str = "exp"  # closed loop: distribution of the think time
+    think_mean_ns: float = 1_000_000.0  # closed loop: mean think time, ns
+    think_scv: float | None = None  # its SCV (exp: 1, const: 0)
     # resident goroutines beside the measured stream, alive for the whole run (policy go):
     hogs: int = 0  # CPU hogs that never block (each runs until sysmon preempts it, forever)
     pairs: int = 0  # ping-pong pairs: a CPU burst, then a channel hand-off to the partner
@@ -275,6 +284,11 @@ class Workload:
 
     def residents(self) -> int:
         return self.hogs + 2 * self.pairs
+
+    def think_scv_value(self) -> float:
+        if self.think_scv is not None:
+            return float(self.think_scv)
+        return {"exp": 1.0, "const": 0.0}.get(self.think, 1.0)
 
     def pair_scv_value(self) -> float:
         if self.pair_scv is not None:
@@ -333,7 +347,17 @@ class RunSpec:
         return self.gomaxprocs if self.gomaxprocs is not None else self.topology.cores
 
     def arrival_rate_per_ns(self) -> float:
+        """The long-run arrival rate: given, from the load, or the load shape's mean (for a
+        closed loop the most its clients can send: N / (think + CPU))."""
         w = self.workload
+        if w.arrivals == "mmpp":
+            (r0, r1), (q01, q10) = w.mmpp_rates_per_s, w.mmpp_switch_per_s
+            return (r0 * q10 + r1 * q01) / (q01 + q10) / 1e9  # stationary mean
+        if w.arrivals == "schedule":
+            total = sum(d for d, _ in w.rate_schedule)
+            return sum(d * r for d, r in w.rate_schedule) / total / 1e9
+        if w.arrivals == "closed":
+            return w.clients / (w.think_mean_ns + w.cpu_mean_ns())
         if w.arrival_rate_per_s is not None:
             return w.arrival_rate_per_s / 1e9
         return w.load * min(self.procs, self.topology.cores) / w.cpu_mean_ns()
@@ -484,6 +508,8 @@ class RunSpec:
                 raise SpecError(
                     "goroutines", f"at most max_live={self.max_live} for a burst", w.goroutines
                 )
+        elif w.arrivals in ("mmpp", "schedule", "closed"):
+            self._validate_shape()
         else:
             if (w.load is None) == (w.arrival_rate_per_s is None):
                 raise SpecError("load", "given, or arrival_rate_per_s given (exactly one)", w.load)
@@ -549,6 +575,62 @@ class RunSpec:
             )
         return self
 
+    def _validate_shape(self) -> None:
+        """The load shapes that carry their own rate: MMPP, a rate schedule, a closed loop."""
+        w = self.workload
+        for name, v in (("load", w.load), ("arrival_rate_per_s", w.arrival_rate_per_s)):
+            if v is not None:
+                raise SpecError(name, f"omitted with arrivals={w.arrivals} (it sets the rate)", v)
+
+        def pair(name, v, allow_zero):
+            ok = isinstance(v, tuple | list) and len(v) == 2 and all(_is_num(x) for x in v)
+            if not ok or any(x < 0 or (x == 0 and not allow_zero) for x in v):
+                rule = ">= 0" if allow_zero else "> 0"
+                raise SpecError(name, f"two finite numbers {rule} per second", v)
+
+        if w.arrivals == "mmpp":
+            pair("mmpp_rates_per_s", w.mmpp_rates_per_s, True)
+            pair("mmpp_switch_per_s", w.mmpp_switch_per_s, False)
+            if max(w.mmpp_rates_per_s) <= 0:
+                raise SpecError("mmpp_rates_per_s", "at least one rate > 0", w.mmpp_rates_per_s)
+        elif w.arrivals == "schedule":
+            rs = w.rate_schedule
+            if not isinstance(rs, tuple | list) or not rs:
+                raise SpecError(
+                    "rate_schedule", "a non-empty list of (duration_ms, rate_per_s)", rs
+                )
+            for i, row in enumerate(rs):
+                if (
+                    not isinstance(row, tuple | list)
+                    or len(row) != 2
+                    or not all(_is_num(x) for x in row)
+                    or row[0] <= 0
+                    or row[1] < 0
+                ):
+                    raise SpecError(
+                        f"rate_schedule[{i}]", "(duration_ms > 0, rate_per_s >= 0)", row
+                    )
+            if max(r for _, r in rs) <= 0:
+                raise SpecError("rate_schedule", "at least one segment with a rate > 0", rs)
+        else:
+            if not _is_int(w.clients) or not 1 <= w.clients <= 10_000_000:
+                raise SpecError(
+                    "clients", "an integer in [1, 10000000] for a closed loop", w.clients
+                )
+            _check_dist(
+                "think", "think_mean_ns", "think_scv", w.think, w.think_mean_ns, w.think_scv
+            )
+            if w.clients > self.max_live:
+                raise SpecError("clients", f"at most max_live={self.max_live}", w.clients)
+        rho = self.nominal_load()
+        if rho >= 1 and not w.goroutines_explicit and w.arrivals != "closed":
+            raise SpecError(
+                "arrivals",
+                f"a mean load < 1 unless the run length is explicit (load {rho:.3g}: give "
+                "goroutines=)",
+                rho,
+            )
+
     # --- identity -------------------------------------------------------------------------------
     def to_dict(self) -> dict:
         w = self.workload
@@ -562,6 +644,29 @@ class RunSpec:
             "load": w.load,
             "arrival_rate_per_s": w.arrival_rate_per_s,
             "nominal_load": None if w.arrivals == "burst" else self.nominal_load(),
+            **(
+                {
+                    "mmpp_rates_per_s": list(w.mmpp_rates_per_s),
+                    "mmpp_switch_per_s": list(w.mmpp_switch_per_s),
+                }
+                if w.arrivals == "mmpp"
+                else {}
+            ),
+            **(
+                {"rate_schedule": [list(r) for r in w.rate_schedule]}
+                if w.arrivals == "schedule"
+                else {}
+            ),
+            **(
+                {
+                    "clients": w.clients,
+                    "think": w.think,
+                    "think_mean_ns": float(w.think_mean_ns),
+                    "think_scv": w.think_scv_value(),
+                }
+                if w.arrivals == "closed"
+                else {}
+            ),
             "service": w.service,
             "service_mean_ns": float(w.service_mean_ns),
             "service_scv": w.scv(),
@@ -664,6 +769,13 @@ def make_spec(
     alloc_bytes_per_cpu_us: float = 0.0,
     hog_alloc_bytes_per_cpu_us: float = 0.0,
     latency_sampling: str = "all",
+    mmpp_rates_per_s=None,
+    mmpp_switch_per_s=None,
+    rate_schedule=None,
+    clients: int = 0,
+    think: str = "exp",
+    think_mean_ns: float = 1_000_000.0,
+    think_scv: float | None = None,
 ) -> RunSpec:
     """Build and validate a RunSpec from plain arguments (the API's and the CLI's one path)."""
     topo = Topology.parse(topology)
@@ -690,6 +802,13 @@ def make_spec(
         live_heap_mib=live_heap_mib,
         alloc_bytes_per_cpu_us=alloc_bytes_per_cpu_us,
         hog_alloc_bytes_per_cpu_us=hog_alloc_bytes_per_cpu_us,
+        mmpp_rates_per_s=_as_tuple("mmpp_rates_per_s", mmpp_rates_per_s),
+        mmpp_switch_per_s=_as_tuple("mmpp_switch_per_s", mmpp_switch_per_s),
+        rate_schedule=_as_tuple("rate_schedule", rate_schedule, nested=True),
+        clients=clients,
+        think=think,
+        think_mean_ns=think_mean_ns,
+        think_scv=think_scv,
     )
     spec = RunSpec(
         policy=policy,
@@ -710,6 +829,17 @@ def make_spec(
         latency_sampling=latency_sampling,
     )
     return spec.validate()
+
+
+def _as_tuple(name, x, nested=False):
+    """A list (of lists) from YAML or the CLI as a hashable tuple (of tuples)."""
+    if x is None:
+        return None
+    try:
+        return tuple(tuple(r) for r in x) if nested else tuple(x)
+    except TypeError:
+        what = "a list of (duration_ms, rate_per_s) pairs" if nested else "a pair of numbers"
+        raise SpecError(name, what, x) from None
 
 
 def _as_program(program):

@@ -89,6 +89,16 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     iparams[kc.I_PAIR_DIST] = kc.DISTS[w.pair_service]
 
     fparams = np.zeros(kc.N_FPARAMS, dtype=np.float64)
+    if w.arrivals == "mmpp":
+        (r0, r1), (q01, q10) = w.mmpp_rates_per_s, w.mmpp_switch_per_s
+        fparams[kc.F_MMPP_R0], fparams[kc.F_MMPP_R1] = r0 / 1e9, r1 / 1e9
+        fparams[kc.F_MMPP_Q01], fparams[kc.F_MMPP_Q10] = q01 / 1e9, q10 / 1e9
+    if w.arrivals == "closed":
+        iparams[kc.I_CLIENTS] = w.clients
+        iparams[kc.I_THINK_DIST] = kc.DISTS[w.think]
+        a, b, p = service_params(w.think, float(w.think_mean_ns), w.think_scv_value())
+        fparams[kc.F_THINK_MEAN_NS] = float(w.think_mean_ns)
+        fparams[kc.F_THINK_A], fparams[kc.F_THINK_B], fparams[kc.F_THINK_P] = a, b, p
     if w.arrivals != "burst":
         fparams[kc.F_INTERARRIVAL_NS] = 1.0 / spec.arrival_rate_per_ns()
     fparams[kc.F_SERVICE_MEAN_NS] = float(w.service_mean_ns)
@@ -225,6 +235,13 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
         prog=prog,
         sm=sm,
         nph=np.zeros(cap, dtype=np.int64),
+        clh=np.zeros(max(w.clients, 1) if w.arrivals == "closed" else 1, dtype=np.int64),
+        rsched=np.array(
+            [(d * 1e6, r / 1e9) for d, r in w.rate_schedule]
+            if w.arrivals == "schedule"
+            else np.zeros((0, 2)),
+            dtype=np.float64,
+        ).reshape(-1, 2),
         hp_actor=np.arange(n_actors, dtype=np.int64),
         hp_pos=np.arange(n_actors, dtype=np.int64),
         act_time=np.full(n_actors, kc.INF_NS, dtype=np.int64),
@@ -235,8 +252,8 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
 _ARG_ORDER = (
     "iparams fparams costs coprimes rng sched pst runq gt pidle midle counters h_sojourn "
     "h_schedlat h_schedule h_handoff h_timer h_gc_stop h_gc_total batch_count batch_sum "
-    "batch_hist snap snap_p snap_midle done_bitmap trace prog sm nph hp_actor hp_pos act_time "
-    "act_seq"
+    "batch_hist snap snap_p snap_midle done_bitmap trace prog sm nph clh rsched hp_actor "
+    "hp_pos act_time act_seq"
 ).split()
 
 _compiled = False

@@ -49,7 +49,17 @@ DISTS = {
 ARR_POISSON = 0
 ARR_CONST = 1
 ARR_BURST = 2
-ARRIVALS = {"poisson": ARR_POISSON, "const": ARR_CONST, "burst": ARR_BURST}
+ARR_MMPP = 3  # a 2-state Markov-modulated Poisson process (bursts)
+ARR_SCHEDULE = 4  # Poisson with a piecewise-constant rate over time (cycling)
+ARR_CLOSED = 5  # closed loop: N clients, each sends, waits for the reply, thinks, sends again
+ARRIVALS = {
+    "poisson": ARR_POISSON,
+    "const": ARR_CONST,
+    "burst": ARR_BURST,
+    "mmpp": ARR_MMPP,
+    "schedule": ARR_SCHEDULE,
+    "closed": ARR_CLOSED,
+}
 
 PATH_GLOBAL = 0  # injectglist from a netpoller M holding no P: global queue + startIdle
 PATH_SPAWN = 1  # a listener goroutine on P0 calls newproc: runnext of P0 + wakep
@@ -153,8 +163,10 @@ N_COSTS = len(COST_KEYS)
     I_GC_FRACTIONAL_PPM,
     I_GC_IDLE_MAX,
     I_SAMPLING,
-) = range(32)
-N_IPARAMS = 32
+    I_CLIENTS,
+    I_THINK_DIST,
+) = range(34)
+N_IPARAMS = 34
 # I_SAMPLING: 1 records runnable->running delays as Go's /sched/latencies does (1 in 8)
 # I_TIMERS: 1 when goroutines sleep (timers exist at all). GC (issue: garbage collector):
 # I_GC 1 to model it; I_GOGC; I_LIVE_HEAP reachable bytes; I_ALLOC_* bytes allocated per us of
@@ -281,8 +293,17 @@ def version_rules(v: int) -> int:
     F_PAIR_A,
     F_PAIR_B,
     F_PAIR_P,
-) = range(9)
-N_FPARAMS = 9
+    F_MMPP_R0,
+    F_MMPP_R1,
+    F_MMPP_Q01,
+    F_MMPP_Q10,
+    F_THINK_MEAN_NS,
+    F_THINK_A,
+    F_THINK_B,
+    F_THINK_P,
+) = range(17)
+N_FPARAMS = 17
+# MMPP: arrival rates in states 0 and 1 and the switching rates 0->1, 1->0 (all per ns)
 
 # --- sched: globals of schedt plus the kernel's own bookkeeping ---------------------------------
 (
@@ -351,8 +372,10 @@ N_FPARAMS = 9
     S_LIMITING,
     S_LOCKED_WAIT,
     S_ASSIST_TAIL,
-) = range(65)
-N_SCHED = 65
+    S_CL_N,
+) = range(66)
+N_SCHED = 66
+# S_CL_N: closed loop: clients thinking (their wake-up times are a heap in the kernel's clh)
 # S_LOCKED_WAIT: Ms locked to a goroutine that is not running (blocked in stoplockedm)
 # S_POLL_UNTIL: the blocked poller's timeout (the timer it waits for; 0: none, fds only) and
 # S_POLL_START when it began to wait; S_TIMERS_ROOT/S_NTIMERS: timerproc's heap (Go <= 1.13)

@@ -24,7 +24,11 @@ from numba import njit
 
 from .consts import (
     ARR_BURST,
+    ARR_CLOSED,
+    ARR_CONST,
+    ARR_MMPP,
     ARR_POISSON,
+    ARR_SCHEDULE,
     C_ASYNC_PREEMPT,
     C_GC_MARK_PER_KIB,
     C_GC_MARKTERM,
@@ -62,10 +66,18 @@ from .consts import (
     EV_TIMER,
     EV_WAKE,
     F_INTERARRIVAL_NS,
+    F_MMPP_Q01,
+    F_MMPP_Q10,
+    F_MMPP_R0,
+    F_MMPP_R1,
     F_PAIR_A,
     F_PAIR_B,
     F_PAIR_MEAN_NS,
     F_PAIR_P,
+    F_THINK_A,
+    F_THINK_B,
+    F_THINK_MEAN_NS,
+    F_THINK_P,
     FORCE_PREEMPT_NS,
     G_ARRIVAL,
     G_HOG,
@@ -107,6 +119,7 @@ from .consts import (
     I_ALLOC_HOGS,
     I_ARRIVALS,
     I_CHECK,
+    I_CLIENTS,
     I_CORES_PER_NODE,
     I_EVENTS_MAX,
     I_GC,
@@ -128,6 +141,7 @@ from .consts import (
     I_RULES,
     I_SAMPLING,
     I_SNAPSHOT_NS,
+    I_THINK_DIST,
     I_TIMERS,
     I_WARMUP_N,
     INF_NS,
@@ -299,6 +313,7 @@ from .consts import (
     S_ASSIST_TAIL,
     S_BG_CREDIT,
     S_BLOCKED,
+    S_CL_N,
     S_COMPLETED,
     S_DEDICATED_NEEDED,
     S_GC_PHASE,
@@ -1973,6 +1988,96 @@ def check_invariants(sched, gt, pst, runq, pidle, iparams):
 
 
 @njit(cache=True)
+def draw_think(rng, iparams, fparams):
+    """A closed-loop client's think time (ns, at least 1)."""
+    return draw_service_ns(
+        rng,
+        iparams[I_THINK_DIST],
+        fparams[F_THINK_MEAN_NS],
+        fparams[F_THINK_A],
+        fparams[F_THINK_B],
+        fparams[F_THINK_P],
+    )
+
+
+@njit(cache=True)
+def cl_push(clh, sched, t):
+    """A closed-loop client starts thinking until t (a min-heap of wake-up times)."""
+    i = sched[S_CL_N]
+    sched[S_CL_N] = i + 1
+    while i > 0:
+        par = (i - 1) >> 1
+        if clh[par] > t:
+            clh[i] = clh[par]
+            i = par
+        else:
+            break
+    clh[i] = t
+
+
+@njit(cache=True)
+def cl_pop(clh, sched):
+    n = sched[S_CL_N] - 1
+    top = clh[0]
+    sched[S_CL_N] = n
+    if n > 0:
+        last = clh[n]
+        i = 0
+        while True:
+            c = 2 * i + 1
+            if c >= n:
+                break
+            if c + 1 < n and clh[c + 1] < clh[c]:
+                c += 1
+            if clh[c] < last:
+                clh[i] = clh[c]
+                i = c
+            else:
+                break
+        clh[i] = last
+    return top
+
+
+@njit(cache=True)
+def next_arrival(rng, arrivals, fparams, rsched, t, mm_state, seg, seg_end):
+    """The intended time of the next open-loop arrival after t (float ns).
+
+    Poisson and constant gaps; MMPP: competing exponentials for the next arrival and the
+    next switch of state (memoryless, so exact); schedule: a Poisson process whose rate is
+    piecewise constant (rsched rows: duration, rate per ns; cycling), by walking one unit
+    exponential across the segments. Returns (t, mm_state, seg, seg_end).
+    """
+    if arrivals == ARR_POISSON:
+        return t - np.log(uniform_open(rng)) * fparams[F_INTERARRIVAL_NS], mm_state, seg, seg_end
+    if arrivals == ARR_MMPP:
+        for _ in range(1_000_000):
+            r = fparams[F_MMPP_R0] if mm_state == 0 else fparams[F_MMPP_R1]
+            q = fparams[F_MMPP_Q01] if mm_state == 0 else fparams[F_MMPP_Q10]
+            ta = -np.log(uniform_open(rng)) / r if r > 0 else 1e30
+            ts = -np.log(uniform_open(rng)) / q if q > 0 else 1e30
+            if ts < ta:
+                t += ts
+                mm_state = 1 - mm_state
+            else:
+                return t + ta, mm_state, seg, seg_end
+        return 1e30, mm_state, seg, seg_end
+    if arrivals == ARR_SCHEDULE:
+        e = -np.log(uniform_open(rng))
+        k = rsched.shape[0]
+        for _ in range(1_000_000):
+            rate = rsched[seg, 1]
+            room = rate * (seg_end - t)
+            if e <= room:
+                return t + e / rate, mm_state, seg, seg_end
+            e -= room
+            t = seg_end
+            seg = (seg + 1) % k
+            seg_end += rsched[seg, 0]
+        return 1e30, mm_state, seg, seg_end
+    return t + fparams[F_INTERARRIVAL_NS], mm_state, seg, seg_end
+
+
+@njit(cache=True)
 def _record_completion(
     sched, gt, counters, iparams, h_sojourn, batch_count, batch_sum, batch_hist, done_bitmap, g, now
 ):
@@ -2104,6 +2209,8 @@ def run_kernel(
     prog,
     sm,
     nph,
+    clh,
+    rsched,
     hp_actor,
     hp_pos,
     act_time,
@@ -2149,8 +2256,20 @@ def run_kernel(
     if snap_ns > 0 and max_snap > 0:
         # first, so that "SCHED 0ms" shows the state before anything arrives
         heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SNAP, 0)
+    mm_state = 0
+    seg = 0
+    seg_end = rsched[0, 0] if rsched.shape[0] > 0 else 0.0
     if arrivals == ARR_POISSON:
         arr_next_f = -np.log(uniform_open(rng)) * ia_mean
+    elif arrivals == ARR_MMPP or arrivals == ARR_SCHEDULE:
+        arr_next_f, mm_state, seg, seg_end = next_arrival(
+            rng, arrivals, fparams, rsched, 0.0, mm_state, seg, seg_end
+        )
+    elif arrivals == ARR_CLOSED:
+        # every client starts by thinking
+        for _ in range(iparams[I_CLIENTS]):
+            cl_push(clh, sched, draw_think(rng, iparams, fparams))
+        arr_next_f = float(clh[0])
     elif arrivals != ARR_BURST:
         arr_next_f = ia_mean
     if arrivals == ARR_BURST:
@@ -2455,11 +2574,26 @@ def run_kernel(
                 if path == PATH_SPAWN and (policy == POLICY_GO):
                     nxt = now + costs[C_NEWPROC]
                 heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, nxt)
+            elif arrivals == ARR_CLOSED:
+                # this client now waits for its reply; the next request is the next to wake
+                cl_pop(clh, sched)
+                if sched[S_CL_N] > 0:
+                    arr_next_f = float(clh[0])
+                    d = path_delay if (policy == POLICY_GO or policy == POLICY_GLOBAL) else 0
+                    heap_set(
+                        hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, np.int64(arr_next_f) + d
+                    )
+                else:
+                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, INF_NS)
             else:
                 if arrivals == ARR_POISSON:
                     arr_next_f += -np.log(uniform_open(rng)) * ia_mean
-                else:
+                elif arrivals == ARR_CONST:
                     arr_next_f += ia_mean
+                else:
+                    arr_next_f, mm_state, seg, seg_end = next_arrival(
+                        rng, arrivals, fparams, rsched, arr_next_f, mm_state, seg, seg_end
+                    )
                 d = path_delay if (policy == POLICY_GO or policy == POLICY_GLOBAL) else 0
                 heap_set(
                     hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, np.int64(arr_next_f) + d
@@ -3337,6 +3471,26 @@ def run_kernel(
                     )
                     if c2 != 0:
                         code = c2
+                    if arrivals == ARR_CLOSED and sched[S_ARRIVED] < n_goroutines:
+                        # the reply reached its client: it thinks, then sends its next request
+                        wake = now + draw_think(rng, iparams, fparams)
+                        cl_push(clh, sched, wake)
+                        if act_time[A_ARR] >= INF_NS or wake < np.int64(arr_next_f):
+                            arr_next_f = float(clh[0])
+                            d = (
+                                path_delay
+                                if (policy == POLICY_GO or policy == POLICY_GLOBAL)
+                                else 0
+                            )
+                            heap_set(
+                                hp_actor,
+                                hp_pos,
+                                act_time,
+                                act_seq,
+                                sched,
+                                A_ARR,
+                                np.int64(arr_next_f) + d,
+                            )
                     _trace(trace, sched, now, EV_DONE, p, pst[p, PF_M], gt[g, GF_SEQ], 0)
                     _free_g(sched, gt, g)
                     t_sched = now
