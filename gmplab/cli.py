@@ -90,6 +90,14 @@ def _add_simulate(sub):
     p.add_argument("--arrival-path", default="global", help="global | spawn | netpoll | random-p")
     p.add_argument("--service", default="exp", help="exp | const | lognormal | bimodal | pareto")
     p.add_argument("--service-mean-ns", type=_number("--service-mean-ns"), default=10_000.0)
+    p.add_argument(
+        "--service-data",
+        default=None,
+        metavar="PATH.csv[:COLUMN]",
+        help="with --service empirical: a CSV column of samples, or a histogram CSV "
+        "(lower_ns, upper_ns, count)",
+    )
+    p.add_argument("--service-data-unit", default="ns", help="ns | us | ms | s (samples)")
     p.add_argument("--service-scv", type=_number("--service-scv"), default=None)
     p.add_argument("--goroutines", type=_number("--goroutines", int), default=None)
     p.add_argument("--warmup-fraction", type=_number("--warmup-fraction"), default=0.1)
@@ -225,6 +233,8 @@ def cmd_simulate(args) -> int:
             service=args.service,
             service_mean_ns=args.service_mean_ns,
             service_scv=args.service_scv,
+            service_data=args.service_data,
+            service_data_unit=args.service_data_unit,
             goroutines=args.goroutines,
             warmup_fraction=args.warmup_fraction,
             replications=args.replications,

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ._kernel import consts as kc
+from .empirical import Empirical
+from .empirical import load as load_empirical
 from .errors import SpecError
 from .topology import Topology
 
@@ -151,16 +153,28 @@ class Phase:
     service: str = "exp"  # distribution of the duration: exp | const | lognormal | ...
     mean_ns: float = 10_000.0  # mean duration, ns
     scv: float | None = None  # squared coefficient of variation (exp: 1, const: 0)
+    data: Empirical | None = None  # service "empirical": the user's distribution
 
     def scv_value(self) -> float:
+        if self.data is not None:
+            return float(self.data.scv)
         if self.scv is not None:
             return float(self.scv)
         return {"exp": 1.0, "const": 0.0}.get(self.service, 1.0)
 
     @classmethod
+    def empirical(cls, kind: str, source, unit: str = "ns") -> Phase:
+        """A phase whose durations follow data: ``PATH.csv:COLUMN`` or a histogram PATH."""
+        data = source if isinstance(source, Empirical) else load_empirical(str(source), unit)
+        return cls(kind, "empirical", data.mean_ns, data.scv, data)
+
+    @classmethod
     def parse(cls, text: str) -> Phase:
-        """``KIND:DIST:MEAN_NS[:SCV]``, e.g. ``syscall:const:2000000``."""
+        """``KIND:DIST:MEAN_NS[:SCV]``, e.g. ``syscall:const:2000000``; or
+        ``KIND:empirical:PATH.csv[:COLUMN]``."""
         parts = text.strip().split(":")
+        if len(parts) >= 3 and parts[1] == "empirical":
+            return cls.empirical(parts[0], ":".join(parts[2:]))
         if len(parts) not in (3, 4):
             raise SpecError("program", "phases KIND:DIST:MEAN_NS[:SCV] separated by commas", text)
         try:
@@ -186,10 +200,18 @@ def _is_num(x) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _check_dist(n_service, n_mean, n_scv, service, mean, scv_in) -> None:
+def _check_dist(n_service, n_mean, n_scv, service, mean, scv_in, data=None) -> None:
     """A distribution given by mean and SCV: the checks every duration shares."""
     if service not in kc.DISTS:
         raise SpecError(n_service, f"one of {sorted(kc.DISTS)}", service)
+    if service == "empirical":
+        if not isinstance(data, Empirical):
+            raise SpecError(
+                n_service,
+                "a distribution by name here (empirical needs data: service_data=PATH:COLUMN)",
+                service,
+            )
+        return
     if not _is_num(mean) or mean <= 0:
         raise SpecError(n_mean, "a finite number > 0", mean)
     if mean > 1e13:
@@ -226,6 +248,7 @@ class Workload:
     service: str = "exp"  # exp | const | lognormal | bimodal | pareto
     service_mean_ns: float = 10_000.0  # E[S], ns of CPU work per goroutine
     service_scv: float | None = None  # squared coefficient of variation (exp: 1, const: 0)
+    service_data: Empirical | None = None  # service "empirical": the user's data (loaded)
     goroutines: int = 1_000_000  # arrivals simulated
     goroutines_explicit: bool = False  # the user set `goroutines` (needed for load >= 1)
     warmup_fraction: float = 0.1  # first share of arrivals (by index) run but not measured
@@ -255,6 +278,8 @@ class Workload:
     def phases(self) -> tuple:
         """The program as given, or the single CPU phase of ``service``."""
         if self.program is None:
+            if self.service_data is not None:
+                return (Phase.empirical("cpu", self.service_data),)
             return (Phase("cpu", self.service, float(self.service_mean_ns), self.service_scv),)
         return tuple(self.program)
 
@@ -296,6 +321,8 @@ class Workload:
         return {"exp": 1.0, "const": 0.0}.get(self.pair_service, 1.0)
 
     def scv(self) -> float:
+        if self.service_data is not None:
+            return float(self.service_data.scv)
         if self.service_scv is not None:
             return float(self.service_scv)
         return {"exp": 1.0, "const": 0.0}.get(self.service, 1.0)
@@ -439,6 +466,7 @@ class RunSpec:
                     ph.service,
                     ph.mean_ns,
                     ph.scv,
+                    ph.data,
                 )
             if w.cpu_mean_ns() <= 0:
                 raise SpecError("program", "at least one cpu phase with mean_ns > 0", w.program)
@@ -456,6 +484,7 @@ class RunSpec:
             w.service,
             w.service_mean_ns,
             w.service_scv,
+            w.service_data,
         )
         for name, n in (("hogs", w.hogs), ("pairs", w.pairs)):
             if not _is_int(n) or not 0 <= n <= 100_000:
@@ -688,6 +717,11 @@ class RunSpec:
                     "service": ph.service,
                     "mean_ns": float(ph.mean_ns),
                     "scv": ph.scv_value(),
+                    **(
+                        {"data": ph.data.source, "data_digest": ph.data.digest()}
+                        if ph.data is not None
+                        else {}
+                    ),
                 }
                 for ph in w.phases()
             ],
@@ -776,9 +810,23 @@ def make_spec(
     think: str = "exp",
     think_mean_ns: float = 1_000_000.0,
     think_scv: float | None = None,
+    service_data=None,
+    service_data_unit: str = "ns",
 ) -> RunSpec:
     """Build and validate a RunSpec from plain arguments (the API's and the CLI's one path)."""
     topo = Topology.parse(topology)
+    data = None
+    if service_data is not None or service == "empirical":
+        if service != "empirical":
+            raise SpecError("service_data", "given only with service='empirical'", service_data)
+        if service_data is None:
+            raise SpecError("service_data", "PATH.csv:COLUMN or a histogram PATH.csv", None)
+        data = (
+            service_data
+            if isinstance(service_data, Empirical)
+            else load_empirical(str(service_data), service_data_unit)
+        )
+        service_mean_ns, service_scv = data.mean_ns, data.scv
     wl = Workload(
         arrivals=arrivals,
         arrival_path=arrival_path,
@@ -787,6 +835,7 @@ def make_spec(
         service=service,
         service_mean_ns=service_mean_ns,
         service_scv=service_scv,
+        service_data=data,
         goroutines=1_000_000 if goroutines is None else goroutines,
         goroutines_explicit=goroutines is not None,
         warmup_fraction=warmup_fraction,

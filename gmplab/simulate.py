@@ -183,9 +183,16 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     nsnap = _snapshot_capacity(spec)
     phases = w.kernel_phases()
     prog = np.zeros((len(phases), kc.N_PROG), dtype=np.float64)
+    emp_rows = []
     for i, ph in enumerate(phases):
-        a_, b_, p_ = service_params(ph.service, float(ph.mean_ns), ph.scv_value())
+        if ph.data is not None:
+            # an empirical phase: a = its first row in the table, b = its number of rows
+            a_, b_, p_ = float(len(emp_rows)), float(len(ph.data.points)), 0.0
+            emp_rows.extend(ph.data.points)
+        else:
+            a_, b_, p_ = service_params(ph.service, float(ph.mean_ns), ph.scv_value())
         prog[i] = (kc.PHASE_KINDS[ph.kind], kc.DISTS[ph.service], float(ph.mean_ns), a_, b_, p_)
+    emp = np.array(emp_rows if emp_rows else np.zeros((0, 2)), dtype=np.float64).reshape(-1, 2)
     # syscall-M actor slots exist only when goroutines make syscalls (the heap stays small)
     sm = np.zeros((n_sm, kc.N_SM), dtype=np.int64)
     if n_sm:
@@ -235,6 +242,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
         prog=prog,
         sm=sm,
         nph=np.zeros(cap, dtype=np.int64),
+        emp=emp,
         clh=np.zeros(max(w.clients, 1) if w.arrivals == "closed" else 1, dtype=np.int64),
         rsched=np.array(
             [(d * 1e6, r / 1e9) for d, r in w.rate_schedule]
@@ -252,7 +260,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
 _ARG_ORDER = (
     "iparams fparams costs coprimes rng sched pst runq gt pidle midle counters h_sojourn "
     "h_schedlat h_schedule h_handoff h_timer h_gc_stop h_gc_total batch_count batch_sum "
-    "batch_hist snap snap_p snap_midle done_bitmap trace prog sm nph clh rsched hp_actor "
+    "batch_hist snap snap_p snap_midle done_bitmap trace prog emp sm nph clh rsched hp_actor "
     "hp_pos act_time act_seq"
 ).split()
 

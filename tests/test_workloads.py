@@ -6,6 +6,7 @@ import re
 import kernel_calls
 import pytest
 
+import gmplab
 from gmplab.errors import SpecError
 from gmplab.params import make_spec
 
@@ -126,3 +127,84 @@ def test_bad_load_shapes_name_the_field(kw, field):
         args["load"] = 0.5
     with pytest.raises(SpecError, match=re.escape(field)):
         make_spec(**args)
+
+
+# --- the user's own data ----------------------------------------------------------------------
+@pytest.fixture
+def samples_csv(tmp_path):
+    import numpy as np
+    import polars as pl
+
+    x = np.random.default_rng(1).lognormal(mean=np.log(20_000), sigma=0.8, size=50_000)
+    path = tmp_path / "svc.csv"
+    pl.DataFrame({"svc_ns": x, "other": np.ones_like(x)}).write_csv(path)
+    return path, x
+
+
+def test_an_empirical_distribution_reproduces_its_own_quantiles(samples_csv):
+    import numpy as np
+
+    path, x = samples_csv
+    # an idle ideal machine: sojourn = service exactly
+    s = run(
+        policy="central",
+        topology="1x8",
+        load=0.01,
+        goroutines=100_000,
+        service="empirical",
+        service_data=f"{path}:svc_ns",
+        costs="zero",
+    )
+    for q, p in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99)):
+        assert s[f"sojourn_ns_{q}"] == pytest.approx(np.quantile(x, p), rel=0.03), q
+    assert s["sojourn_ns_mean"] == pytest.approx(x.mean(), rel=0.02)
+
+
+def test_an_empirical_histogram_file(tmp_path):
+    import polars as pl
+
+    # half the mass in [10, 20) us, half in [90, 110) us: mean 57.5 us
+    path = tmp_path / "hist.csv"
+    pl.DataFrame(
+        {"lower_ns": [10_000, 90_000], "upper_ns": [20_000, 110_000], "count": [50, 50]}
+    ).write_csv(path)
+    spec = make_spec(
+        policy="central",
+        topology="1x8",
+        load=0.01,
+        service="empirical",
+        service_data=str(path),
+        goroutines=20_000,
+        costs="zero",
+    )
+    assert spec.workload.service_mean_ns == pytest.approx(57_500)
+    r = gmplab.simulate(spec).summary
+    assert 10_000 <= r["sojourn_ns_p50"] <= 21_000 or 89_000 <= r["sojourn_ns_p50"] <= 111_000
+    assert r["sojourn_ns_mean"] == pytest.approx(57_500, rel=0.03)
+
+
+def test_empirical_programs_parse(samples_csv):
+    path, _ = samples_csv
+    spec = make_spec(
+        policy="go",
+        load=0.3,
+        goroutines=100,
+        program=f"cpu:empirical:{path}:svc_ns,sleep:const:1000",
+    )
+    assert spec.workload.phases()[0].data is not None
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ("{path}:nope", "service_data"),  # an empirical file without the named column
+        ("/no/such/file.csv:svc_ns", "service_data"),
+        ("{path}", "service_data"),  # no column and not a histogram
+    ],
+)
+def test_bad_empirical_data_names_the_field(samples_csv, data, field):
+    path, _ = samples_csv
+    with pytest.raises(SpecError, match=field) as e:
+        make_spec(load=0.5, service="empirical", service_data=data.format(path=path))
+    if "nope" in data:
+        assert "svc_ns" in str(e.value)  # the message lists the columns there are

@@ -38,12 +38,14 @@ DIST_CONST = 1
 DIST_LOGNORMAL = 2
 DIST_BIMODAL = 3
 DIST_PARETO = 4
+DIST_EMPIRICAL = 5  # the user's data: a piecewise-linear quantile function (gmplab.empirical)
 DISTS = {
     "exp": DIST_EXP,
     "const": DIST_CONST,
     "lognormal": DIST_LOGNORMAL,
     "bimodal": DIST_BIMODAL,
     "pareto": DIST_PARETO,
+    "empirical": DIST_EMPIRICAL,
 }
 
 ARR_POISSON = 0

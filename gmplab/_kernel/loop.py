@@ -47,6 +47,7 @@ from .consts import (
     C_SYSCALL_OVERHEAD,
     C_THREAD_SWITCH,
     C_WAKEUP,
+    DIST_EMPIRICAL,
     EV_ARRIVE,
     EV_DONE,
     EV_EXEC,
@@ -419,7 +420,7 @@ from .consts import (
     WOKEN_TIMER,
 )
 from .hist import go_index, hdr_index
-from .rng import below, cheaprand32, draw_service_ns, uniform_open
+from .rng import below, cheaprand32, draw_service_ns, uniform, uniform_open
 from .runq import (
     glob_batch_size,
     globrunqget,
@@ -752,8 +753,32 @@ def retake_p(
 
 
 @njit(cache=True)
-def draw_phase(rng, prog, i):
+def emp_draw(rng, emp, start, n):
+    """A draw from an empirical distribution: its piecewise-linear quantile function (rows
+    start .. start+n-1 of emp: cdf, value) at one uniform."""
+    u = uniform(rng)
+    lo = start
+    hi = start + n - 1
+    while hi - lo > 1:  # the segment [lo, hi] with cdf[lo] <= u < cdf[hi]
+        mid = (lo + hi) >> 1
+        if emp[mid, 0] <= u:
+            lo = mid
+        else:
+            hi = mid
+    c0 = emp[lo, 0]
+    c1 = emp[hi, 0]
+    v = emp[lo, 1]
+    if c1 > c0:
+        v += (emp[hi, 1] - emp[lo, 1]) * (u - c0) / (c1 - c0)
+    r = np.int64(v + 0.5)
+    return r if r >= 1 else np.int64(1)
+
+
+@njit(cache=True)
+def draw_phase(rng, prog, emp, i):
     """The duration of phase i of the program (ns, at least 1)."""
+    if np.int64(prog[i, PR_DIST]) == DIST_EMPIRICAL:
+        return emp_draw(rng, emp, np.int64(prog[i, PR_A]), np.int64(prog[i, PR_B]))
     return draw_service_ns(
         rng,
         np.int64(prog[i, PR_DIST]),
@@ -2207,6 +2232,7 @@ def run_kernel(
     done_bitmap,
     trace,
     prog,
+    emp,
     sm,
     nph,
     clh,
@@ -2377,7 +2403,7 @@ def run_kernel(
             seq = sched[S_ARRIVED]
             intended = 0 if arrivals == ARR_BURST else np.int64(arr_next_f)
             gt[g, GF_ARRIVAL] = intended
-            gt[g, GF_REMAINING] = draw_phase(rng, prog, 0)  # phase 0 is CPU by construction
+            gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, 0)  # phase 0 is CPU by construction
             gt[g, GF_PC] = 0
             gt[g, GF_SEQ] = seq
             gt[g, GF_LAST_CORE] = -1
@@ -3109,7 +3135,7 @@ def run_kernel(
             heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, INF_NS)
             nxt = gt[g, GF_PC] + 1  # a CPU phase follows every syscall, by construction
             gt[g, GF_PC] = nxt
-            gt[g, GF_REMAINING] = draw_phase(rng, prog, nxt)
+            gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt)
             done = lock_acquire(sched, costs, counters, now, 1)
             pp = pidleget(sched, pidle)
             if pp >= 0:
@@ -3204,7 +3230,7 @@ def run_kernel(
                     # safe points, or a stop-the-world, lands here)
                     if gt[g, GF_REMAINING] <= 0 and nxt < n_phases and cpu_next:
                         gt[g, GF_PC] = nxt
-                        gt[g, GF_REMAINING] = draw_phase(rng, prog, nxt)
+                        gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt)
                     if pst[p, PF_PREEMPT] == 2 and (gt[g, GF_REMAINING] > 0 or cls != G_ARRIVAL):
                         stw_stop = True
                 if park_assist:
@@ -3270,7 +3296,7 @@ def run_kernel(
                     # the next phase is CPU too: keep running, same slice
                     pst[p, PF_PREEMPT] = 0
                     gt[g, GF_PC] = nxt
-                    gt[g, GF_REMAINING] = draw_phase(rng, prog, nxt)
+                    gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt)
                     sched[S_RUNNING] += 1
                     pst[p, PF_RUN_START] = now
                     if gc_on:
@@ -3283,9 +3309,9 @@ def run_kernel(
                 elif gt[g, GF_REMAINING] <= 0 and nxt < n_phases and kind == PHASE_NETWAIT:
                     # gopark on a network fd: the netpoller readies it after the drawn time
                     pst[p, PF_PREEMPT] = 0
-                    gt[g, GF_READY] = now + draw_phase(rng, prog, nxt)
+                    gt[g, GF_READY] = now + draw_phase(rng, prog, emp, nxt)
                     gt[g, GF_PC] = nxt + 1  # a CPU phase follows, by construction
-                    gt[g, GF_REMAINING] = draw_phase(rng, prog, nxt + 1)
+                    gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt + 1)
                     sched[S_BLOCKED] += 1
                     np_push(nph, sched, gt, g)
                     netpoll_poke(
@@ -3297,10 +3323,10 @@ def run_kernel(
                 elif gt[g, GF_REMAINING] <= 0 and nxt < n_phases and kind == PHASE_SLEEP:
                     # time.Sleep: a timer on this P's heap (Go 1.14+) or timerproc's (<= 1.13)
                     pst[p, PF_PREEMPT] = 0
-                    when = now + draw_phase(rng, prog, nxt)
+                    when = now + draw_phase(rng, prog, emp, nxt)
                     gt[g, GF_READY] = when
                     gt[g, GF_PC] = nxt + 1  # a CPU phase follows, by construction
-                    gt[g, GF_REMAINING] = draw_phase(rng, prog, nxt + 1)
+                    gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt + 1)
                     sched[S_BLOCKED] += 1
                     counters[K_TIMERS_ADDED] += 1
                     _trace(trace, sched, now, EV_SLEEP, p, pst[p, PF_M], gt[g, GF_SEQ], when)
@@ -3380,7 +3406,7 @@ def run_kernel(
                     # entersyscall / entersyscallblock
                     pst[p, PF_PREEMPT] = 0
                     gt[g, GF_PC] = nxt
-                    end = now + costs[C_SYSCALL_OVERHEAD] + draw_phase(rng, prog, nxt)
+                    end = now + costs[C_SYSCALL_OVERHEAD] + draw_phase(rng, prog, emp, nxt)
                     counters[K_SYSCALLS] += 1
                     sched[S_BLOCKED] += 1
                     pst[p, PF_SYSCALLTICK] += 1
@@ -3528,7 +3554,7 @@ def run_kernel(
                 _trace(trace, sched, now, EV_EXITSYSCALL, p, pst[p, PF_M], gt[g, GF_SEQ], 0)
                 nxt = gt[g, GF_PC] + 1  # a CPU phase follows every syscall, by construction
                 gt[g, GF_PC] = nxt
-                gt[g, GF_REMAINING] = draw_phase(rng, prog, nxt)
+                gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt)
                 pst[p, PF_PHASE] = PH_RUN
                 pst[p, PF_RUN_START] = now
                 sched[S_RUNNING] += 1
