@@ -209,7 +209,93 @@ def _add_simulate(sub):
         help="the cap for --until-halfwidth",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=cmd_simulate)
+    p.add_argument(
+        "--workload",
+        default=None,
+        metavar="NAME|SPEC.yaml",
+        help="start from a template (gmplab workloads lists them) or a YAML spec; "
+        "flags given here override it",
+    )
+    p.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="a template parameter"
+    )
+    p.set_defaults(func=cmd_simulate, _parser=p)
+
+
+def _spec_kwargs(args) -> dict:
+    """The simulate flags as make_spec keyword arguments."""
+    snapshot_ms = args.snapshot_ms
+    if args.schedtrace_ms is not None:
+        snapshot_ms = args.schedtrace_ms
+    return dict(
+        policy=args.policy,
+        topology=args.topology,
+        gomaxprocs=args.gomaxprocs,
+        load=args.load,
+        arrival_rate_per_s=args.arrival_rate_per_s,
+        arrivals=args.arrivals,
+        arrival_path=args.arrival_path,
+        service=args.service,
+        service_mean_ns=args.service_mean_ns,
+        service_scv=args.service_scv,
+        service_data=args.service_data,
+        service_data_unit=args.service_data_unit,
+        goroutines=args.goroutines,
+        warmup_fraction=args.warmup_fraction,
+        replications=args.replications,
+        seed=args.seed,
+        max_live=args.max_live,
+        check_invariants=args.check_invariants,
+        snapshot_ms=snapshot_ms,
+        batches=args.batches,
+        rules_off=tuple(x for x in args.rules_off.split(",") if x),
+        trace_events=args.trace_events,
+        program=args.program,
+        max_syscall_threads=args.max_syscall_threads,
+        go_version=args.go_version,
+        hogs=args.hogs,
+        pairs=args.pairs,
+        pair_service=args.pair_service,
+        pair_mean_ns=args.pair_mean_ns,
+        pair_scv=args.pair_scv,
+        locked_pairs=args.locked_pairs,
+        costs=_costs_with_overrides(args.costs, args.cost),
+        latency_sampling=args.latency_sampling,
+        mmpp_rates_per_s=_numbers("--mmpp-rates-per-s", args.mmpp_rates_per_s),
+        mmpp_switch_per_s=_numbers("--mmpp-switch-per-s", args.mmpp_switch_per_s),
+        rate_schedule=_schedule(args.rate_schedule),
+        clients=args.clients,
+        think=args.think,
+        think_mean_ns=args.think_mean_ns,
+        think_scv=args.think_scv,
+        gc=args.gc,
+        gogc=args.gogc,
+        live_heap_mib=args.live_heap_mib,
+        alloc_bytes_per_cpu_us=args.alloc_bytes_per_cpu_us,
+        hog_alloc_bytes_per_cpu_us=args.hog_alloc_bytes_per_cpu_us,
+    )
+
+
+def _with_workload(args, kw: dict) -> dict:
+    """--workload NAME|SPEC.yaml as the base; flags given on the command line win."""
+    from .errors import SpecError
+    from .workloads import TEMPLATES, load_spec, template_kwargs
+
+    params = {}
+    for item in args.param:
+        k, sep, v = item.partition("=")
+        if not sep:
+            raise SpecError("--param", "KEY=VALUE", item)
+        params[k.strip()] = v
+    if params and args.workload not in TEMPLATES:
+        raise SpecError("--param", "given only with a template --workload", item)
+    base = template_kwargs(args.workload, params) if params else load_spec(args.workload)
+    defaults = _spec_kwargs(args._parser.parse_args([]))
+    out = dict(base)
+    for k, v in kw.items():
+        if k not in base or v != defaults.get(k):
+            out[k] = v
+    return out
 
 
 def cmd_simulate(args) -> int:
@@ -218,57 +304,11 @@ def cmd_simulate(args) -> int:
     from .simulate import simulate
 
     t0 = time.perf_counter()
-    snapshot_ms = args.snapshot_ms
-    if args.schedtrace_ms is not None:
-        snapshot_ms = args.schedtrace_ms
     try:
-        spec = make_spec(
-            policy=args.policy,
-            topology=args.topology,
-            gomaxprocs=args.gomaxprocs,
-            load=args.load,
-            arrival_rate_per_s=args.arrival_rate_per_s,
-            arrivals=args.arrivals,
-            arrival_path=args.arrival_path,
-            service=args.service,
-            service_mean_ns=args.service_mean_ns,
-            service_scv=args.service_scv,
-            service_data=args.service_data,
-            service_data_unit=args.service_data_unit,
-            goroutines=args.goroutines,
-            warmup_fraction=args.warmup_fraction,
-            replications=args.replications,
-            seed=args.seed,
-            max_live=args.max_live,
-            check_invariants=args.check_invariants,
-            snapshot_ms=snapshot_ms,
-            batches=args.batches,
-            rules_off=tuple(x for x in args.rules_off.split(",") if x),
-            trace_events=args.trace_events,
-            program=args.program,
-            max_syscall_threads=args.max_syscall_threads,
-            go_version=args.go_version,
-            hogs=args.hogs,
-            pairs=args.pairs,
-            pair_service=args.pair_service,
-            pair_mean_ns=args.pair_mean_ns,
-            pair_scv=args.pair_scv,
-            locked_pairs=args.locked_pairs,
-            costs=_costs_with_overrides(args.costs, args.cost),
-            latency_sampling=args.latency_sampling,
-            mmpp_rates_per_s=_numbers("--mmpp-rates-per-s", args.mmpp_rates_per_s),
-            mmpp_switch_per_s=_numbers("--mmpp-switch-per-s", args.mmpp_switch_per_s),
-            rate_schedule=_schedule(args.rate_schedule),
-            clients=args.clients,
-            think=args.think,
-            think_mean_ns=args.think_mean_ns,
-            think_scv=args.think_scv,
-            gc=args.gc,
-            gogc=args.gogc,
-            live_heap_mib=args.live_heap_mib,
-            alloc_bytes_per_cpu_us=args.alloc_bytes_per_cpu_us,
-            hog_alloc_bytes_per_cpu_us=args.hog_alloc_bytes_per_cpu_us,
-        )
+        kw = _spec_kwargs(args)
+        if args.workload is not None:
+            kw = _with_workload(args, kw)
+        spec = make_spec(**kw)
         from . import stats
 
         extra = {}
@@ -459,6 +499,13 @@ def cmd_report(args) -> int:
     return run_cli(args)
 
 
+def cmd_workloads(args) -> int:
+    from .workloads import describe
+
+    print(describe())
+    return 0
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "schedtrace":  # its own parser, --help included
@@ -471,6 +518,8 @@ def main(argv=None) -> int:
     _add_schedtrace(sub)
     _add_sweep(sub)
     _add_report(sub)
+    w = sub.add_parser("workloads", help="list the workload templates and their parameters")
+    w.set_defaults(func=cmd_workloads)
     args = parser.parse_args(argv)
     return args.func(args)
 
