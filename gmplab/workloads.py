@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._kernel import consts as kc
 from .errors import SpecError
 from .params import Phase
 
@@ -246,8 +247,6 @@ def _phases(items, blocks, where, stack) -> list:
             if unknown:
                 raise SpecError(at, "keys among kind, dist, mean_ns, scv, data", sorted(unknown))
             kind = item.get("kind", "cpu")
-            from ._kernel import consts as kc
-
             if kind not in kc.PHASE_KINDS:
                 raise SpecError(f"{at}.kind", f"one of {sorted(kc.PHASE_KINDS)}", kind)
             if item.get("dist") == "empirical" or "data" in item:

@@ -95,11 +95,19 @@ def test_stw_stopping_time_grows_with_the_longest_nonpreemptible_run():
     assert long["gc_pause_total_ns_p99"] >= long["gc_pause_stopping_ns_p99"]
 
 
+@pytest.fixture(scope="module")
+def stw_runs():
+    """puts to the global queue: 1.27, 1.27 with the rule off (each run once for the module)"""
+    kw = dict(GCLOAD, goroutines=4_000)
+    on = run(**kw, go_version="1.27")
+    off = run(**kw, go_version="1.27", rules_off=("stw_runnext",))
+    return kw, on, off
+
+
 @pytest.mark.parametrize("version, to_runnext", [("1.25", False), ("1.27", True)])
-def test_stw_preempted_goroutine_resumes_from_runnext_from_go_1_26(version, to_runnext):
-    s = run(**dict(GCLOAD, goroutines=4_000), go_version=version)
-    on = run(**dict(GCLOAD, goroutines=4_000), go_version="1.27")
-    off = run(**dict(GCLOAD, goroutines=4_000), go_version="1.27", rules_off=("stw_runnext",))
+def test_stw_preempted_goroutine_resumes_from_runnext_from_go_1_26(stw_runs, version, to_runnext):
+    kw, on, off = stw_runs
+    s = on if version == "1.27" else run(**kw, go_version=version)
     # gopreempt_m puts a G stopped for the STW on the global queue; 1.26 keeps it first in line
     assert off["global_runq_puts"] > on["global_runq_puts"]
     assert (s["global_runq_puts"] == on["global_runq_puts"]) == to_runnext

@@ -20,6 +20,9 @@ SYSMON_IDLE_ROUNDS_BEFORE_BACKOFF = 50  # sysmon: "start doubling the sleep afte
 LOCK_SPIN_WINDOW_NS = 2_000
 
 INF_NS = 1 << 62  # "never": an actor with nothing scheduled
+# actors after the GOMAXPROCS Ps: arrivals NP, sysmon NP+1, snapshots NP+2, the M blocked in
+# netpoll NP+3 (helpers that break the poller need its index), timerproc NP+4, GC NP+5
+A_NETPOLL_OFFSET = 3
 
 # --- policies, distributions, arrival kinds (ints passed to the kernel) -----------------------
 POLICY_GO = 0  # Go's G/M/P scheduler as of 1.27

@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from .consts import (
+    A_NETPOLL_OFFSET,
     ARR_BURST,
     ARR_CLOSED,
     ARR_CONST,
@@ -1144,7 +1145,7 @@ def timers_poll_until(gt, pst, version, p, was_spinning):
 def netpoll_break(pst, counters, costs, hp_actor, hp_pos, act_time, act_seq, sched, now):
     """netpollBreak: the M blocked in netpoll wakes now (it then recomputes its timeout)."""
     counters[K_NETPOLL_BREAKS] += 1
-    a_np = pst.shape[0] + 3
+    a_np = pst.shape[0] + A_NETPOLL_OFFSET
     t = now + costs[C_WAKEUP]
     if t < act_time[a_np]:
         heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_np, t)
@@ -1534,6 +1535,42 @@ def gcstopm(sched, pst, midle, p, now):
     pst[p, PF_PHASE] = PH_GCSTOP
     pst[p, PF_CURG] = -1
     pst[p, PF_PREEMPT] = 0
+
+
+@njit(cache=True)
+def gc_stop_p(
+    sched,
+    pst,
+    midle,
+    costs,
+    counters,
+    h_gc_stop,
+    hp_actor,
+    hp_pos,
+    act_time,
+    act_seq,
+    trace,
+    a_gc,
+    p,
+    now,
+):
+    """gcstopm, then the stopper's check: this P may be the last the world waited for."""
+    gcstopm(sched, pst, midle, p, now)
+    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+    stw_check(
+        sched,
+        pst,
+        costs,
+        counters,
+        h_gc_stop,
+        hp_actor,
+        hp_pos,
+        act_time,
+        act_seq,
+        trace,
+        a_gc,
+        now,
+    )
 
 
 @njit(cache=True)
@@ -2247,7 +2284,7 @@ def run_kernel(
     A_ARR = NP
     A_SYSMON = NP + 1
     A_SNAP = NP + 2
-    A_NETPOLL = NP + 3  # the M blocked in netpoll, when there is one
+    A_NETPOLL = NP + A_NETPOLL_OFFSET  # the M blocked in netpoll, when there is one
     A_TIMERPROC = NP + 4  # Go <= 1.13: the timer thread (timerproc in notetsleepg)
     A_GC = NP + 5  # the collector's next step (trigger, end of a stop-the-world, end of mark)
     A_SM0 = NP + 6  # syscall-M actors follow
@@ -2278,6 +2315,8 @@ def run_kernel(
         path_delay = 0  # the fd is ready at the arrival; polling costs are charged by pollers
     else:
         path_delay = costs[C_NETPOLL]
+    # the injecting path's delay before an open-loop arrival is runnable (go and global only)
+    arr_delay = path_delay if (policy == POLICY_GO or policy == POLICY_GLOBAL) else 0
     # first events
     if snap_ns > 0 and max_snap > 0:
         # first, so that "SCHED 0ms" shows the state before anything arrives
@@ -2306,8 +2345,9 @@ def run_kernel(
             first = 0
         heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, first)
     else:
-        d = path_delay if (policy == POLICY_GO or policy == POLICY_GLOBAL) else 0
-        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, np.int64(arr_next_f) + d)
+        heap_set(
+            hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, np.int64(arr_next_f) + arr_delay
+        )
     if policy == POLICY_GO:
         sched[S_SYSMON_DELAY_US] = SYSMON_MIN_DELAY_US
         heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SYSMON, SYSMON_MIN_DELAY_US * 1000)
@@ -2605,9 +2645,14 @@ def run_kernel(
                 cl_pop(clh, sched)
                 if sched[S_CL_N] > 0:
                     arr_next_f = float(clh[0])
-                    d = path_delay if (policy == POLICY_GO or policy == POLICY_GLOBAL) else 0
                     heap_set(
-                        hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, np.int64(arr_next_f) + d
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        sched,
+                        A_ARR,
+                        np.int64(arr_next_f) + arr_delay,
                     )
                 else:
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, INF_NS)
@@ -2620,9 +2665,14 @@ def run_kernel(
                     arr_next_f, mm_state, seg, seg_end = next_arrival(
                         rng, arrivals, fparams, rsched, arr_next_f, mm_state, seg, seg_end
                     )
-                d = path_delay if (policy == POLICY_GO or policy == POLICY_GLOBAL) else 0
                 heap_set(
-                    hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, np.int64(arr_next_f) + d
+                    hp_actor,
+                    hp_pos,
+                    act_time,
+                    act_seq,
+                    sched,
+                    A_ARR,
+                    np.int64(arr_next_f) + arr_delay,
                 )
 
         elif a == A_SYSMON:
@@ -3276,11 +3326,10 @@ def run_kernel(
                     stw_put_back(sched, gt, pst, runq, counters, rules, p, g, now)
                     if gt[g, GF_LOCKED_M] >= 0:
                         stoplockedm(sched, pst, midle, counters, p)
-                    gcstopm(sched, pst, midle, p, now)
-                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
-                    stw_check(
+                    gc_stop_p(
                         sched,
                         pst,
+                        midle,
                         costs,
                         counters,
                         h_gc_stop,
@@ -3290,6 +3339,7 @@ def run_kernel(
                         act_seq,
                         trace,
                         A_GC,
+                        p,
                         now,
                     )
                 elif gt[g, GF_REMAINING] <= 0 and nxt < n_phases and cpu_next:
@@ -3503,11 +3553,6 @@ def run_kernel(
                         cl_push(clh, sched, wake)
                         if act_time[A_ARR] >= INF_NS or wake < np.int64(arr_next_f):
                             arr_next_f = float(clh[0])
-                            d = (
-                                path_delay
-                                if (policy == POLICY_GO or policy == POLICY_GLOBAL)
-                                else 0
-                            )
                             heap_set(
                                 hp_actor,
                                 hp_pos,
@@ -3515,7 +3560,7 @@ def run_kernel(
                                 act_seq,
                                 sched,
                                 A_ARR,
-                                np.int64(arr_next_f) + d,
+                                np.int64(arr_next_f) + arr_delay,
                             )
                     _trace(trace, sched, now, EV_DONE, p, pst[p, PF_M], gt[g, GF_SEQ], 0)
                     _free_g(sched, gt, g)
@@ -3571,11 +3616,10 @@ def run_kernel(
                 stw_put_back(sched, gt, pst, runq, counters, rules, p, g, now)
                 if gt[g, GF_LOCKED_M] >= 0:
                     stoplockedm(sched, pst, midle, counters, p)
-                gcstopm(sched, pst, midle, p, now)
-                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
-                stw_check(
+                gc_stop_p(
                     sched,
                     pst,
+                    midle,
                     costs,
                     counters,
                     h_gc_stop,
@@ -3585,6 +3629,7 @@ def run_kernel(
                     act_seq,
                     trace,
                     A_GC,
+                    p,
                     now,
                 )
             elif ph == PH_GCWORK:
@@ -3772,11 +3817,10 @@ def run_kernel(
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, c + sw)
                 elif out == GCSTOP:
                     account(pst, sched, p, c, PF_T_SPIN if pst[p, PF_SPINNING] == 1 else PF_T_SCHED)
-                    gcstopm(sched, pst, midle, p, c)
-                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
-                    stw_check(
+                    gc_stop_p(
                         sched,
                         pst,
+                        midle,
                         costs,
                         counters,
                         h_gc_stop,
@@ -3786,6 +3830,7 @@ def run_kernel(
                         act_seq,
                         trace,
                         A_GC,
+                        p,
                         c,
                     )
                 elif out == GCWORK:
