@@ -125,8 +125,9 @@ def _add_simulate(sub):
         "--program",
         default=None,
         help="each goroutine's phases KIND:DIST:MEAN_NS[:SCV],... (kinds cpu, nopreempt, "
-        "syscall, syscall_block, netwait, sleep), e.g. "
-        "cpu:exp:5000,syscall:const:200000,cpu:exp:5000",
+        "syscall, syscall_block, netwait, sleep; alloc:DIST:BYTES), e.g. "
+        "cpu:exp:5000,syscall:const:200000,cpu:exp:5000 (fork and pool phases nest: "
+        "give them in a --workload YAML spec)",
     )
     p.add_argument(
         "--hogs",
@@ -144,6 +145,12 @@ def _add_simulate(sub):
         "--locked-pairs",
         action="store_true",
         help="each pair member calls runtime.LockOSThread (a hand-off switches OS threads)",
+    )
+    p.add_argument(
+        "--pool-workers",
+        type=_number("--pool-workers", int),
+        default=0,
+        help="resident workers receiving the program's pool jobs from one channel",
     )
     p.add_argument("--pair-service", default="const", help="distribution of a pair's burst")
     p.add_argument("--pair-mean-ns", type=_number("--pair-mean-ns"), default=1_000.0)
@@ -259,6 +266,7 @@ def _spec_kwargs(args) -> dict:
         pair_mean_ns=args.pair_mean_ns,
         pair_scv=args.pair_scv,
         locked_pairs=args.locked_pairs,
+        pool_workers=args.pool_workers,
         costs=_costs_with_overrides(args.costs, args.cost),
         latency_sampling=args.latency_sampling,
         mmpp_rates_per_s=_numbers("--mmpp-rates-per-s", args.mmpp_rates_per_s),

@@ -54,6 +54,9 @@ DEFAULT_COSTS_NS = {
     "gc_mark_ns_per_kib": 500,
     "gc_sweepterm_ns": 20_000,
     "gc_markterm_ns": 50_000,
+    # an `alloc` phase's object is cleared before use (memclrNoHeapPointers, about 20 GB/s on
+    # one core: 50 ns per KiB); page faults on freshly mapped spans are not included
+    "alloc_ns_per_kib": 50,
 }
 assert tuple(DEFAULT_COSTS_NS) == kc.COST_KEYS
 
@@ -139,7 +142,7 @@ def service_params(service: str, mean_ns: float, scv: float) -> tuple[float, flo
 
 @dataclass(frozen=True)
 class Phase:
-    """One step of a goroutine's life: run on a P, or block.
+    """One step of a goroutine's life: run on a P, block, allocate, or talk to others.
 
     ``cpu`` runs for the drawn duration; ``syscall`` enters a syscall with the P still wired to
     the M (sysmon may retake the P); ``syscall_block`` is ``entersyscallblock`` (the P is handed
@@ -147,13 +150,24 @@ class Phase:
     ``sleep`` is ``time.Sleep`` (a timer); ``nopreempt`` is a CPU burst without safe points
     (preemption and stop-the-world wait for its end). Durations are drawn from ``service``
     with ``mean_ns`` and ``scv``.
+
+    ``alloc`` allocates a drawn number of bytes at one point (mean ``bytes``; ``service`` and
+    ``scv`` shape it): the heap grows at once (the GC's trigger and assists see it), then the
+    object is cleared on the CPU (cost ``alloc_ns_per_kib``). ``fork`` starts ``count``
+    children (``go f()``, each running the ``children`` phases) and waits for all of them
+    (``sync.WaitGroup``). ``pool`` sends a job (the ``children`` phases) on the channel of the
+    workload's worker pool (``pool_workers`` goroutines) and waits for the worker's reply.
     """
 
-    kind: str = "cpu"  # cpu | nopreempt | syscall | syscall_block | netwait | sleep
-    service: str = "exp"  # distribution of the duration: exp | const | lognormal | ...
-    mean_ns: float = 10_000.0  # mean duration, ns
+    kind: str = "cpu"  # cpu | nopreempt | syscall | syscall_block | netwait | sleep | alloc |
+    # fork | pool
+    service: str = "exp"  # distribution of the duration (of the bytes for alloc)
+    mean_ns: float = 10_000.0  # mean duration, ns (not used by alloc, fork, pool)
     scv: float | None = None  # squared coefficient of variation (exp: 1, const: 0)
     data: Empirical | None = None  # service "empirical": the user's distribution
+    bytes: float | None = None  # alloc: mean bytes per allocation
+    count: int = 1  # fork: children started
+    children: tuple | None = None  # fork: each child's phases; pool: the job's phases
 
     def scv_value(self) -> float:
         if self.data is not None:
@@ -166,6 +180,8 @@ class Phase:
     def empirical(cls, kind: str, source, unit: str = "ns") -> Phase:
         """A phase whose durations follow data: ``PATH.csv:COLUMN`` or a histogram PATH."""
         data = source if isinstance(source, Empirical) else load_empirical(str(source), unit)
+        if kind == "alloc":  # the data are bytes ("ns" = no scaling)
+            return cls(kind, "empirical", 0.0, data.scv, data, bytes=data.mean_ns)
         return cls(kind, "empirical", data.mean_ns, data.scv, data)
 
     @classmethod
@@ -173,6 +189,10 @@ class Phase:
         """``KIND:DIST:MEAN_NS[:SCV]``, e.g. ``syscall:const:2000000``; or
         ``KIND:empirical:PATH.csv[:COLUMN]``."""
         parts = text.strip().split(":")
+        if parts[0] in ("fork", "pool"):
+            raise SpecError(
+                "program", f"{parts[0]} phases in a YAML or Python spec (they nest phases)", text
+            )
         if len(parts) >= 3 and parts[1] == "empirical":
             return cls.empirical(parts[0], ":".join(parts[2:]))
         if len(parts) not in (3, 4):
@@ -182,6 +202,8 @@ class Phase:
             scv = float(parts[3]) if len(parts) == 4 else None
         except ValueError:
             raise SpecError("program", "numbers for MEAN_NS and SCV", text) from None
+        if parts[0] == "alloc":
+            return cls("alloc", parts[1], 0.0, scv, bytes=mean)  # alloc:DIST:BYTES[:SCV]
         return cls(parts[0], parts[1], mean, scv)
 
 
@@ -190,6 +212,100 @@ class Phase:
 _MIN_CPU = Phase("cpu", "const", 1.0, None)
 # phases that run on the CPU (`nopreempt`: a burst with no safe point, e.g. a call-free loop)
 CPU_KINDS = ("cpu", "nopreempt")
+# phases that talk to other goroutines and nest phases of their own
+NESTING_KINDS = ("fork", "pool")
+
+
+def normalize_program(phases) -> tuple:
+    """The program as the kernel runs it: it starts with CPU, has CPU after each block, and an
+    ``alloc`` follows a CPU phase (the kernel enters those three only at the end of a burst);
+    an ``alloc`` runs on the CPU itself (clearing the object), so a block may follow it."""
+    out = []
+    for ph in phases:
+        prev = out[-1].kind if out else None
+        if ph.kind == "alloc":
+            if prev not in CPU_KINDS:
+                out.append(_MIN_CPU)
+        elif ph.kind not in CPU_KINDS and prev not in CPU_KINDS + ("alloc",):
+            out.append(_MIN_CPU)
+        out.append(ph)
+    if out[-1].kind not in CPU_KINDS + ("alloc",):
+        out.append(_MIN_CPU)
+    return tuple(out)
+
+
+def program_cpu_mean_ns(phases) -> float:
+    """E[CPU] of a program: its CPU phases, a fork's children (all of them), a pool job's."""
+    total = 0.0
+    for ph in phases:
+        if ph.kind in CPU_KINDS:
+            total += float(ph.mean_ns)
+        elif ph.kind == "fork" and ph.children:
+            total += ph.count * program_cpu_mean_ns(ph.children)
+        elif ph.kind == "pool" and ph.children:
+            total += program_cpu_mean_ns(ph.children)
+    return total
+
+
+def program_kinds(phases) -> set:
+    """Every phase kind in a program, nested ones included."""
+    out = set()
+    for ph in phases:
+        out.add(ph.kind)
+        if ph.children:
+            out |= program_kinds(ph.children)
+    return out
+
+
+MAX_FORK_CHILDREN = 10_000  # children one fork phase may start
+MAX_NESTING = 4  # fork/pool phases inside fork/pool phases, at most this deep
+
+
+def _check_program(phases, name: str, depth: int, in_pool: bool) -> None:
+    """Every phase of a program (and of the programs it nests): kind, distribution, fields."""
+    for i, ph in enumerate(phases):
+        at = f"{name}[{i}]"
+        if not isinstance(ph, Phase):
+            raise SpecError(at, "a Phase", ph)
+        if ph.kind not in kc.PHASE_KINDS:
+            raise SpecError(f"{at}.kind", f"one of {sorted(kc.PHASE_KINDS)}", ph.kind)
+        if ph.kind in NESTING_KINDS:
+            if depth >= MAX_NESTING:
+                raise SpecError(f"{at}.kind", f"fork/pool nested at most {MAX_NESTING} deep", depth)
+            if ph.kind == "pool" and in_pool:
+                raise SpecError(
+                    f"{at}.kind",
+                    "no pool phase inside a pool job (its worker would wait on its own pool)",
+                    ph.kind,
+                )
+            if ph.kind == "fork" and (
+                not _is_int(ph.count) or not 1 <= ph.count <= MAX_FORK_CHILDREN
+            ):
+                raise SpecError(f"{at}.count", f"an integer in [1, {MAX_FORK_CHILDREN}]", ph.count)
+            if not isinstance(ph.children, tuple) or not ph.children:
+                raise SpecError(f"{at}.children", "a non-empty list of phases", ph.children)
+            _check_program(ph.children, f"{at}.children", depth + 1, in_pool or ph.kind == "pool")
+            continue
+        if ph.children is not None:
+            raise SpecError(f"{at}.children", f"omitted for a {ph.kind} phase", ph.children)
+        if ph.kind == "alloc":
+            if ph.data is None and (not _is_num(ph.bytes) or not 0 < ph.bytes <= 1 << 40):
+                raise SpecError(f"{at}.bytes", "a number of bytes in (0, 2**40]", ph.bytes)
+            _check_dist(
+                f"{at}.service",
+                f"{at}.bytes",
+                f"{at}.scv",
+                ph.service,
+                ph.bytes if ph.data is None else 1.0,
+                ph.scv,
+                ph.data,
+            )
+            continue
+        if ph.bytes is not None:
+            raise SpecError(f"{at}.bytes", "omitted (only alloc phases allocate bytes)", ph.bytes)
+        _check_dist(
+            f"{at}.service", f"{at}.mean_ns", f"{at}.scv", ph.service, ph.mean_ns, ph.scv, ph.data
+        )
 
 
 def _is_int(x) -> bool:
@@ -274,6 +390,8 @@ class Workload:
     live_heap_mib: float = 64.0  # the reachable heap each mark finds (steady state), MiB
     alloc_bytes_per_cpu_us: float = 0.0  # what the measured goroutines allocate per us of CPU
     hog_alloc_bytes_per_cpu_us: float = 0.0  # what each hog allocates per us of CPU
+    # a pool of worker goroutines fed by a channel (programs' `pool` phases send it jobs)
+    pool_workers: int = 0  # workers, each: for job := range ch { run it; reply }
 
     def phases(self) -> tuple:
         """The program as given, or the single CPU phase of ``service``."""
@@ -284,31 +402,27 @@ class Workload:
         return tuple(self.program)
 
     def kernel_phases(self) -> tuple:
-        """The program the kernel runs: it starts with CPU and has CPU after each block."""
-        out = []
-        for ph in self.phases():
-            if ph.kind not in CPU_KINDS and (not out or out[-1].kind not in CPU_KINDS):
-                out.append(_MIN_CPU)
-            out.append(ph)
-        if out[-1].kind not in CPU_KINDS:
-            out.append(_MIN_CPU)
-        return tuple(out)
+        """The program the kernel runs (see normalize_program)."""
+        return normalize_program(self.phases())
 
     def cpu_mean_ns(self) -> float:
-        """E[S]: a goroutine's mean CPU time over its whole program."""
-        return float(sum(ph.mean_ns for ph in self.phases() if ph.kind in CPU_KINDS))
+        """E[S]: the CPU work one request brings, its children's and pool jobs' included."""
+        return program_cpu_mean_ns(self.phases())
+
+    def kinds(self) -> set:
+        return program_kinds(self.phases())
 
     def has_syscalls(self) -> bool:
-        return any(ph.kind in ("syscall", "syscall_block") for ph in self.phases())
+        return bool(self.kinds() & {"syscall", "syscall_block"})
 
     def has_blocking(self) -> bool:
-        return any(ph.kind not in CPU_KINDS for ph in self.phases())
+        return bool(self.kinds() - set(CPU_KINDS) - {"alloc"})
 
     def has_sleeps(self) -> bool:
-        return any(ph.kind == "sleep" for ph in self.phases())
+        return "sleep" in self.kinds()
 
     def residents(self) -> int:
-        return self.hogs + 2 * self.pairs
+        return self.hogs + 2 * self.pairs + self.pool_workers
 
     def think_scv_value(self) -> float:
         if self.think_scv is not None:
@@ -402,7 +516,7 @@ class RunSpec:
     def uses_netpoll(self) -> bool:
         """netpollinited(): the netpoller is in use (network arrivals or netwait phases)."""
         w = self.workload
-        return w.arrival_path == "netpoll" or any(ph.kind == "netwait" for ph in w.phases())
+        return w.arrival_path == "netpoll" or "netwait" in w.kinds()
 
     def netpoll_inited(self) -> bool:
         """netpollinited(): network use, or timers (Go 1.14+ sleeps in netpoll until them)."""
@@ -452,24 +566,13 @@ class RunSpec:
         if w.program is not None:
             if not isinstance(w.program, tuple) or not w.program:
                 raise SpecError("program", "a non-empty tuple of Phase", w.program)
-            for i, ph in enumerate(w.program):
-                if not isinstance(ph, Phase):
-                    raise SpecError(f"program[{i}]", "a Phase", ph)
-                if ph.kind not in kc.PHASE_KINDS:
-                    raise SpecError(
-                        f"program[{i}].kind", f"one of {sorted(kc.PHASE_KINDS)}", ph.kind
-                    )
-                _check_dist(
-                    f"program[{i}].service",
-                    f"program[{i}].mean_ns",
-                    f"program[{i}].scv",
-                    ph.service,
-                    ph.mean_ns,
-                    ph.scv,
-                    ph.data,
-                )
+            _check_program(w.program, "program", 0, False)
             if w.cpu_mean_ns() <= 0:
                 raise SpecError("program", "at least one cpu phase with mean_ns > 0", w.program)
+            if "pool" in w.kinds() and not w.pool_workers:
+                raise SpecError(
+                    "pool_workers", "at least 1 worker for the program's pool phases", 0
+                )
             if (w.has_blocking() or w.residents()) and self.policy != "go":
                 raise SpecError(
                     "program",
@@ -486,13 +589,15 @@ class RunSpec:
             w.service_scv,
             w.service_data,
         )
-        for name, n in (("hogs", w.hogs), ("pairs", w.pairs)):
+        for name, n in (("hogs", w.hogs), ("pairs", w.pairs), ("pool_workers", w.pool_workers)):
             if not _is_int(n) or not 0 <= n <= 100_000:
                 raise SpecError(name, "an integer in [0, 100000]", n)
             if n and self.policy != "go":
                 raise SpecError(
                     name, f"0 with policy {self.policy!r} (residents need policy 'go')", n
                 )
+        if w.pool_workers and "pool" not in w.kinds():
+            raise SpecError("pool_workers", "0 unless the program has a pool phase", w.pool_workers)
         _check_dist(
             "pair_service", "pair_mean_ns", "pair_scv", w.pair_service, w.pair_mean_ns, w.pair_scv
         )
@@ -711,20 +816,7 @@ class RunSpec:
             "batches": self.batches,
             "rules_off": sorted(self.rules_off),
             "trace_events": self.trace_events,
-            "program": [
-                {
-                    "kind": ph.kind,
-                    "service": ph.service,
-                    "mean_ns": float(ph.mean_ns),
-                    "scv": ph.scv_value(),
-                    **(
-                        {"data": ph.data.source, "data_digest": ph.data.digest()}
-                        if ph.data is not None
-                        else {}
-                    ),
-                }
-                for ph in w.phases()
-            ],
+            "program": [_phase_dict(ph) for ph in w.phases()],
             "max_syscall_threads": self.max_syscall_threads,
             "go_version": self.go_version,
             **({"latency_sampling": "go"} if self.latency_sampling == "go" else {}),
@@ -737,9 +829,10 @@ class RunSpec:
                     "pair_scv": w.pair_scv_value(),
                     **({"locked_pairs": True} if w.locked_pairs else {}),
                 }
-                if w.residents()
+                if w.hogs or w.pairs
                 else {}
             ),
+            **({"pool_workers": w.pool_workers} if w.pool_workers else {}),
             **(
                 {
                     "gc": True,
@@ -764,6 +857,29 @@ class RunSpec:
 
     def replace(self, **changes) -> RunSpec:
         return dataclasses.replace(self, **changes)
+
+
+def _phase_dict(ph: Phase) -> dict:
+    """A phase as plain data (the spec's identity: fields appear only where they matter)."""
+    if ph.kind in NESTING_KINDS:
+        return {
+            "kind": ph.kind,
+            **({"count": ph.count} if ph.kind == "fork" else {}),
+            "children": [_phase_dict(c) for c in ph.children],
+        }
+    d = {
+        "kind": ph.kind,
+        "service": ph.service,
+        "mean_ns": float(ph.mean_ns),
+        "scv": ph.scv_value(),
+        **(
+            {"data": ph.data.source, "data_digest": ph.data.digest()} if ph.data is not None else {}
+        ),
+    }
+    if ph.kind == "alloc":
+        d.pop("mean_ns")
+        d["bytes"] = float(ph.bytes)
+    return d
 
 
 def make_spec(
@@ -812,6 +928,7 @@ def make_spec(
     think_scv: float | None = None,
     service_data=None,
     service_data_unit: str = "ns",
+    pool_workers: int = 0,
 ) -> RunSpec:
     """Build and validate a RunSpec from plain arguments (the API's and the CLI's one path)."""
     topo = Topology.parse(topology)
@@ -858,6 +975,7 @@ def make_spec(
         think=think,
         think_mean_ns=think_mean_ns,
         think_scv=think_scv,
+        pool_workers=pool_workers,
     )
     spec = RunSpec(
         policy=policy,
@@ -900,11 +1018,18 @@ def _as_program(program):
     out = []
     for ph in program:
         if isinstance(ph, dict):
+            ph = dict(ph)
+            if ph.get("children") is not None:
+                ph["children"] = _as_program(ph["children"])
             try:
                 ph = Phase(**ph)
             except TypeError as e:
                 raise SpecError(
-                    "program", "phases with keys kind, service, mean_ns, scv", ph
+                    "program",
+                    "phases with keys kind, service, mean_ns, scv, bytes, count, children",
+                    ph,
                 ) from e
+        elif isinstance(ph, Phase) and isinstance(ph.children, list):
+            ph = dataclasses.replace(ph, children=_as_program(ph.children))
         out.append(ph)
     return tuple(out)

@@ -115,7 +115,7 @@ class Replication:
         busy = c["t_run_ns"] + c["t_sched_ns"] + c["t_spin_ns"]
         s["utilization_effective"] = busy / (window * procs) if window > 0 else float("nan")
         s["utilization_run"] = c["t_run_ns"] / (window * procs) if window > 0 else float("nan")
-        for cls in ("arrivals", "hogs", "pairs"):
+        for cls in ("arrivals", "hogs", "pairs", "children", "workers"):
             s[f"cpu_share_{cls}"] = (
                 c[f"cpu_ns_{cls}"] / (window * procs) if window > 0 else float("nan")
             )

@@ -14,7 +14,7 @@ from ._kernel.hist import HDR_ARRAY_LEN
 from ._kernel.loop import run_kernel
 from ._kernel.rng import seed_state
 from .errors import KernelError, ResourceLimitError
-from .params import RunSpec, gc_workers, make_spec, service_params
+from .params import RunSpec, gc_workers, make_spec, normalize_program, service_params
 from .result import Replication, Result
 
 G_INITIAL_CAP = 1024  # goroutine table rows before the first doubling (memory is O(live))
@@ -28,6 +28,43 @@ def kernel_version() -> str:
     for f in sorted((Path(__file__).parent / "_kernel").glob("*.py")):
         h.update(f.read_bytes())
     return h.hexdigest()[:12]
+
+
+def _program_rows(phases) -> tuple:
+    """The kernel's program table: the main program, then each sub-program (a fork's
+    children's, a pool job's), every one ending in a PHASE_END row; and the empirical rows."""
+    rows = []
+    emp_rows = []
+
+    def emit(program) -> int:
+        start = len(rows)
+        rows.extend([None] * (len(program) + 1))
+        for i, ph in enumerate(program):
+            r = np.zeros(kc.N_PROG)
+            r[kc.PR_KIND] = kc.PHASE_KINDS[ph.kind]
+            if ph.kind in ("fork", "pool"):
+                r[kc.PR_DIST] = kc.DISTS["const"]
+                r[kc.PR_COUNT] = ph.count if ph.kind == "fork" else 1
+                rows[start + i] = r  # placed before the sub-program is emitted after it
+                r[kc.PR_SUB] = emit(normalize_program(ph.children))
+                continue
+            mean = float(ph.bytes if ph.kind == "alloc" else ph.mean_ns)
+            if ph.data is not None:
+                # an empirical phase: a = its first row in the table, b = its number of rows
+                a_, b_, p_ = float(len(emp_rows)), float(len(ph.data.points)), 0.0
+                emp_rows.extend(ph.data.points)
+            else:
+                a_, b_, p_ = service_params(ph.service, mean, ph.scv_value())
+            r[kc.PR_DIST] = kc.DISTS[ph.service]
+            r[kc.PR_MEAN], r[kc.PR_A], r[kc.PR_B], r[kc.PR_P] = mean, a_, b_, p_
+            rows[start + i] = r
+        end = np.zeros(kc.N_PROG)
+        end[kc.PR_KIND] = kc.PHASE_END
+        rows[start + len(program)] = end
+        return start
+
+    emit(phases)
+    return np.array(rows, dtype=np.float64), emp_rows
 
 
 def _coprimes(n: int) -> np.ndarray:
@@ -87,6 +124,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     iparams[kc.I_HOGS] = w.hogs
     iparams[kc.I_PAIRS] = w.pairs
     iparams[kc.I_PAIR_DIST] = kc.DISTS[w.pair_service]
+    iparams[kc.I_POOL_WORKERS] = w.pool_workers
 
     fparams = np.zeros(kc.N_FPARAMS, dtype=np.float64)
     if w.arrivals == "mmpp":
@@ -124,6 +162,10 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     sched[kc.S_TIMERS_ROOT] = -1
     sched[kc.S_ASSIST_HEAD] = -1
     sched[kc.S_ASSIST_TAIL] = -1
+    sched[kc.S_CHAN_HEAD] = -1
+    sched[kc.S_CHAN_TAIL] = -1
+    sched[kc.S_RECVQ_HEAD] = -1
+    sched[kc.S_RECVQ_TAIL] = -1
 
     pst = np.zeros((np_, kc.N_PF), dtype=np.int64)
     pst[:, kc.PF_PHASE] = kc.PH_IDLE
@@ -162,6 +204,8 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
         row[kc.GF_LAST_CORE] = -1
         row[kc.GF_PARTNER] = -1
         row[kc.GF_LOCKED_M] = -1
+        if i >= w.hogs + 2 * w.pairs:
+            continue  # a pool worker (below)
         if i < w.hogs:
             row[kc.GF_CLASS] = kc.G_HOG
             row[kc.GF_REMAINING] = 1 << 60  # never done: it only ever leaves by preemption
@@ -176,22 +220,23 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
                 sched[kc.S_NEXT_M_ID] += 1
                 sched[kc.S_MCOUNT] += 1
                 sched[kc.S_LOCKED_WAIT] += 1
+    # the pool's workers follow: each parked in chanrecv on the pool's channel (hchan.recvq)
+    n_pair_rows = w.hogs + 2 * w.pairs
+    for j in range(w.pool_workers):
+        row = gt[n_pair_rows + j]
+        row[kc.GF_CLASS] = kc.G_WORKER
+        row[kc.GF_LINK] = n_pair_rows + j + 1 if j + 1 < w.pool_workers else -1
+        row[kc.GF_PC] = -1
+    if w.pool_workers:
+        sched[kc.S_RECVQ_HEAD] = n_pair_rows
+        sched[kc.S_RECVQ_TAIL] = n_pair_rows + w.pool_workers - 1
+        sched[kc.S_RECVQ_N] = w.pool_workers
     sched[kc.S_LIVE] = n_res
     sched[kc.S_GHW] = n_res
-    sched[kc.S_BLOCKED] = w.pairs  # each pair's B waits for the ball
+    sched[kc.S_BLOCKED] = w.pairs + w.pool_workers  # each pair's B waits for the ball
 
     nsnap = _snapshot_capacity(spec)
-    phases = w.kernel_phases()
-    prog = np.zeros((len(phases), kc.N_PROG), dtype=np.float64)
-    emp_rows = []
-    for i, ph in enumerate(phases):
-        if ph.data is not None:
-            # an empirical phase: a = its first row in the table, b = its number of rows
-            a_, b_, p_ = float(len(emp_rows)), float(len(ph.data.points)), 0.0
-            emp_rows.extend(ph.data.points)
-        else:
-            a_, b_, p_ = service_params(ph.service, float(ph.mean_ns), ph.scv_value())
-        prog[i] = (kc.PHASE_KINDS[ph.kind], kc.DISTS[ph.service], float(ph.mean_ns), a_, b_, p_)
+    prog, emp_rows = _program_rows(w.kernel_phases())
     emp = np.array(emp_rows if emp_rows else np.zeros((0, 2)), dtype=np.float64).reshape(-1, 2)
     # syscall-M actor slots exist only when goroutines make syscalls (the heap stays small)
     sm = np.zeros((n_sm, kc.N_SM), dtype=np.int64)

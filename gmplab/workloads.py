@@ -14,6 +14,12 @@ with optional repetition and named blocks::
     blocks:
       query: [{kind: cpu, dist: exp, mean_ns: 10000}, {kind: syscall, dist: exp, mean_ns: 50000}]
 
+Phases that nest phases of their own, and allocation::
+
+      - {kind: alloc, dist: exp, bytes: 65536}       # mallocgc at one point (mean bytes)
+      - {kind: fork, count: 4, phases: [{use: query}]}   # 4 children, then wait for all
+      - {kind: pool, phases: [{kind: cpu, mean_ns: 40000}]}  # a job for the pool_workers
+
 ``compile_spec`` turns it into ``make_spec`` keyword arguments; every error names the field.
 """
 
@@ -47,6 +53,47 @@ def _http(p):
             f"netwait:exp:{p['netwait_ns']},cpu:exp:{p['cpu_ns']},"
             f"syscall:const:{p['write_syscall_ns']}"
         ),
+    )
+
+
+def _pool(p):
+    # for req := range conns { go handle(req) }: each handler does a little CPU, sends the job
+    # on a channel to a fixed pool of workers, waits for the reply, writes it back
+    return dict(
+        load=p["load"],
+        pool_workers=p["workers"],
+        program=[
+            {"kind": "cpu", "service": "exp", "mean_ns": p["handler_cpu_ns"]},
+            {
+                "kind": "pool",
+                "children": [{"kind": "cpu", "service": "exp", "mean_ns": p["job_cpu_ns"]}],
+            },
+            {"kind": "cpu", "service": "exp", "mean_ns": p["reply_cpu_ns"]},
+        ],
+    )
+
+
+def _fanout(p):
+    # a front end fans a request out to k backends (one goroutine per call, a WaitGroup),
+    # each call encodes, waits on the network, decodes; then it merges and writes the reply
+    half = p["call_cpu_ns"] / 2
+    return dict(
+        arrival_path="netpoll",
+        load=p["load"],
+        program=[
+            {"kind": "cpu", "service": "exp", "mean_ns": p["prepare_cpu_ns"]},
+            {
+                "kind": "fork",
+                "count": p["fanout"],
+                "children": [
+                    {"kind": "cpu", "service": "exp", "mean_ns": half},
+                    {"kind": "netwait", "service": "exp", "mean_ns": p["backend_ns"]},
+                    {"kind": "cpu", "service": "exp", "mean_ns": half},
+                ],
+            },
+            {"kind": "cpu", "service": "exp", "mean_ns": p["merge_cpu_ns"]},
+            {"kind": "syscall", "service": "const", "mean_ns": p["write_syscall_ns"]},
+        ],
     )
 
 
@@ -128,6 +175,32 @@ TEMPLATES = {
                 "write_syscall_ns": (5_000, "the response's write syscall (const)"),
             },
             _http,
+        ),
+        Template(
+            "worker-pool",
+            "handlers send jobs over a channel to a fixed pool of workers and wait for replies",
+            {
+                "workers": (8, "pool workers (receiving from one channel)"),
+                "load": (0.5, "CPU load of handlers and jobs together"),
+                "handler_cpu_ns": (2_000, "handler CPU before sending the job (exp)"),
+                "job_cpu_ns": (40_000, "a worker's CPU per job (exp)"),
+                "reply_cpu_ns": (2_000, "handler CPU after the reply (exp)"),
+            },
+            _pool,
+        ),
+        Template(
+            "fan-out-rpc",
+            "each request forks one goroutine per backend call and joins them (WaitGroup)",
+            {
+                "fanout": (8, "backend calls per request, in parallel"),
+                "load": (0.5, "CPU load of the requests and their calls"),
+                "prepare_cpu_ns": (10_000, "CPU before the fan-out (exp)"),
+                "call_cpu_ns": (4_000, "CPU per call: encoding and decoding (exp halves)"),
+                "backend_ns": (500_000, "a backend's response time (exp network wait)"),
+                "merge_cpu_ns": (20_000, "CPU merging the replies (exp)"),
+                "write_syscall_ns": (5_000, "the response's write syscall (const)"),
+            },
+            _fanout,
         ),
         Template(
             "cpu-hogs",
@@ -243,22 +316,46 @@ def _phases(items, blocks, where, stack) -> list:
             body = _phases(item.get("phases"), blocks, f"{at}.phases", stack)
             out += body * n
         else:
-            unknown = set(item) - {"kind", "dist", "mean_ns", "scv", "data"}
-            if unknown:
-                raise SpecError(at, "keys among kind, dist, mean_ns, scv, data", sorted(unknown))
-            kind = item.get("kind", "cpu")
-            if kind not in kc.PHASE_KINDS:
-                raise SpecError(f"{at}.kind", f"one of {sorted(kc.PHASE_KINDS)}", kind)
-            if item.get("dist") == "empirical" or "data" in item:
-                out.append(Phase.empirical(kind, item.get("data")))
-                continue
-            mean = item.get("mean_ns")
-            if isinstance(mean, bool) or not isinstance(mean, int | float) or not mean > 0:
-                raise SpecError(f"{at}.mean_ns", "a duration in ns > 0", mean)
-            out.append(Phase(kind, item.get("dist", "exp"), float(mean), item.get("scv")))
+            out.append(_phase(item, blocks, at, stack))
         if len(out) > MAX_UNROLLED:
             raise SpecError(where, f"at most {MAX_UNROLLED} phases once repeated", len(out))
     return out
+
+
+_PHASE_KEYS = {
+    "alloc": {"kind", "dist", "bytes", "scv", "data"},
+    "fork": {"kind", "count", "phases"},
+    "pool": {"kind", "phases"},
+}
+_TIMED_KEYS = {"kind", "dist", "mean_ns", "scv", "data"}
+
+
+def _phase(item, blocks, at, stack) -> Phase:
+    """One phase mapping: a timed phase, an alloc, or a fork/pool with its nested phases."""
+    kind = item.get("kind", "cpu")
+    if kind not in kc.PHASE_KINDS:
+        raise SpecError(f"{at}.kind", f"one of {sorted(kc.PHASE_KINDS)}", kind)
+    allowed = _PHASE_KEYS.get(kind, _TIMED_KEYS)
+    unknown = set(item) - allowed
+    if unknown:
+        raise SpecError(at, f"keys among {', '.join(sorted(allowed))} for {kind}", sorted(unknown))
+    if kind in ("fork", "pool"):
+        if "phases" not in item:
+            raise SpecError(f"{at}.phases", f"the phases each {kind} job runs", None)
+        body = tuple(_phases(item["phases"], blocks, f"{at}.phases", stack))
+        count = item.get("count", 1) if kind == "fork" else 1
+        return Phase(kind, "const", 0.0, None, count=count, children=body)
+    if item.get("dist") == "empirical" or "data" in item:
+        return Phase.empirical(kind, item.get("data"))
+    if kind == "alloc":
+        b = item.get("bytes")
+        if isinstance(b, bool) or not isinstance(b, int | float) or not b > 0:
+            raise SpecError(f"{at}.bytes", "a number of bytes > 0", b)
+        return Phase("alloc", item.get("dist", "exp"), 0.0, item.get("scv"), bytes=float(b))
+    mean = item.get("mean_ns")
+    if isinstance(mean, bool) or not isinstance(mean, int | float) or not mean > 0:
+        raise SpecError(f"{at}.mean_ns", "a duration in ns > 0", mean)
+    return Phase(kind, item.get("dist", "exp"), float(mean), item.get("scv"))
 
 
 def compile_spec(spec: dict) -> dict:

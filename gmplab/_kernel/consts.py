@@ -105,6 +105,7 @@ COST_KEYS = (
     "gc_mark_ns_per_kib",
     "gc_sweepterm_ns",
     "gc_markterm_ns",
+    "alloc_ns_per_kib",
 )
 (
     C_SWITCH,
@@ -131,6 +132,7 @@ COST_KEYS = (
     C_GC_MARK_PER_KIB,
     C_GC_SWEEPTERM,
     C_GC_MARKTERM,
+    C_ALLOC_NS_PER_KIB,
 ) = range(len(COST_KEYS))
 N_COSTS = len(COST_KEYS)
 
@@ -170,8 +172,10 @@ N_COSTS = len(COST_KEYS)
     I_SAMPLING,
     I_CLIENTS,
     I_THINK_DIST,
-) = range(34)
-N_IPARAMS = 34
+    I_POOL_WORKERS,
+) = range(35)
+N_IPARAMS = 35
+# I_POOL_WORKERS: resident worker goroutines receiving jobs from the pool's channel
 # I_SAMPLING: 1 records runnable->running delays as Go's /sched/latencies does (1 in 8)
 # I_TIMERS: 1 when goroutines sleep (timers exist at all). GC (issue: garbage collector):
 # I_GC 1 to model it; I_GOGC; I_LIVE_HEAP reachable bytes; I_ALLOC_* bytes allocated per us of
@@ -378,8 +382,17 @@ N_FPARAMS = 17
     S_LOCKED_WAIT,
     S_ASSIST_TAIL,
     S_CL_N,
-) = range(66)
-N_SCHED = 66
+    S_CHAN_HEAD,
+    S_CHAN_TAIL,
+    S_CHAN_N,
+    S_RECVQ_HEAD,
+    S_RECVQ_TAIL,
+    S_RECVQ_N,
+) = range(72)
+N_SCHED = 72
+# S_CHAN_*: the worker pool's channel: requesters whose job no worker has taken yet, FIFO
+# through GF_LINK (hchan's buffer and sendq as one queue; see PHASE_POOL)
+# S_RECVQ_*: the pool's workers parked in chanrecv (hchan.recvq, FIFO through GF_LINK)
 # S_CL_N: closed loop: clients thinking (their wake-up times are a heap in the kernel's clh)
 # S_LOCKED_WAIT: Ms locked to a goroutine that is not running (blocked in stoplockedm)
 # S_POLL_UNTIL: the blocked poller's timeout (the timer it waits for; 0: none, fds only) and
@@ -487,6 +500,11 @@ G_PAIR = 2  # a resident ping-pong partner: a CPU burst, then a hand-off to GF_P
 WOKEN_NONE = 0
 WOKEN_TIMER = 1  # its timer fired (GF_READY was the timer's when)
 WOKEN_HANDOFF = 2  # its partner readied it (GF_RUNNABLE_SINCE is the goready time)
+# GF_CLASS (continued): goroutines a program creates or talks to
+G_CHILD = 3  # forked by a `fork` phase (newproc); runs its sub-program, then wg.Done
+G_WORKER = 4  # a resident pool worker: chanrecv a job, run its sub-program, reply, repeat
+# GF_PARTNER: a pair's partner; a child's parent; a worker's current requester (-1: none)
+# GF_TOKEN: a pair's ball; a parent's children still running (the WaitGroup's counter)
 
 # --- goroutine programs: the phases a goroutine goes through -------------------------------------
 PHASE_CPU = 0  # run on a P for a drawn duration
@@ -495,6 +513,13 @@ PHASE_SYSCALL_BLOCK = 2  # entersyscallblock: a known-blocking syscall, handoffp
 PHASE_NETWAIT = 3  # gopark on a network fd; the netpoller readies it after the drawn time
 PHASE_SLEEP = 4  # time.Sleep: a timer on the P's heap readies it after the drawn time
 PHASE_NOPREEMPT = 5  # a CPU burst with no safe point (a call-free loop, a long asm routine)
+PHASE_ALLOC = 6  # mallocgc of a drawn number of bytes: the heap grows at once (assists, the
+# trigger), then the object is cleared on the CPU (alloc_ns_per_kib); preemptible
+PHASE_FORK = 7  # newproc PR_COUNT children (each runs the sub-program at row PR_SUB), then
+# wg.Wait: park until the last child's wg.Done readies this G (ready(gp, next=true))
+PHASE_POOL = 8  # chansend a job (the sub-program at PR_SUB) to the worker pool, park on the
+# reply channel until a worker has run it and replied (goready into the worker's P's runnext)
+PHASE_END = 9  # the end of a program or sub-program (internal: every program ends with one)
 PHASE_KINDS = {
     "cpu": PHASE_CPU,
     "syscall": PHASE_SYSCALL,
@@ -502,11 +527,16 @@ PHASE_KINDS = {
     "netwait": PHASE_NETWAIT,
     "sleep": PHASE_SLEEP,
     "nopreempt": PHASE_NOPREEMPT,
+    "alloc": PHASE_ALLOC,
+    "fork": PHASE_FORK,
+    "pool": PHASE_POOL,
 }
-# the hand-off to a partner is a phase of the resident pairs (I_PAIRS), not of programs: an
-# arrival has no partner. The workloads issue's spec language builds on the same kernel step.
-PROG_COLUMNS = ("kind", "dist", "mean_ns", "a", "b", "p")
-(PR_KIND, PR_DIST, PR_MEAN, PR_A, PR_B, PR_P) = range(len(PROG_COLUMNS))
+# the hand-off to a partner is a phase of the resident pairs (I_PAIRS), not of programs; a
+# program talks to other goroutines through `fork` (children) and `pool` (a channel to workers).
+# A program is rows of prog ending in a PHASE_END row: the main program first, then each
+# sub-program (a fork's children's, a pool job's). PR_MEAN is bytes for an alloc phase.
+PROG_COLUMNS = ("kind", "dist", "mean_ns", "a", "b", "p", "sub", "count")
+(PR_KIND, PR_DIST, PR_MEAN, PR_A, PR_B, PR_P, PR_SUB, PR_COUNT) = range(len(PROG_COLUMNS))
 N_PROG = len(PROG_COLUMNS)
 # syscall Ms: an M whose P was retaken waits for its syscall in one of these actor slots
 (SM_G, SM_M, SM_END) = range(3)
@@ -578,6 +608,8 @@ COUNTER_NAMES = (
     "cpu_ns_arrivals",
     "cpu_ns_hogs",
     "cpu_ns_pairs",
+    "cpu_ns_children",
+    "cpu_ns_workers",
     "gc_cycles",
     "gc_forced",
     "gc_assist_ns",
@@ -591,6 +623,13 @@ COUNTER_NAMES = (
     "lockedm_handoffs",
     "gc_assist_parks",
     "gc_assist_wait_ns",
+    "forks",
+    "children_created",
+    "joins",
+    "pool_jobs",
+    "pool_jobs_queued",
+    "pool_queue_wait_ns",
+    "alloc_phase_bytes",
 )
 K = {name: i for i, name in enumerate(COUNTER_NAMES)}
 (
@@ -657,6 +696,8 @@ K = {name: i for i, name in enumerate(COUNTER_NAMES)}
     K_CPU_ARRIVALS,
     K_CPU_HOGS,
     K_CPU_PAIRS,
+    K_CPU_CHILDREN,
+    K_CPU_WORKERS,
     K_GC_CYCLES,
     K_GC_FORCED,
     K_GC_ASSIST,
@@ -670,6 +711,13 @@ K = {name: i for i, name in enumerate(COUNTER_NAMES)}
     K_LOCKEDM_HANDOFFS,
     K_GC_ASSIST_PARKS,
     K_GC_ASSIST_WAIT,
+    K_FORKS,
+    K_CHILDREN,
+    K_JOINS,
+    K_POOL_JOBS,
+    K_POOL_QUEUED,
+    K_POOL_WAIT,
+    K_ALLOC_PHASE_BYTES,
 ) = range(len(COUNTER_NAMES))
 N_COUNTERS = len(COUNTER_NAMES)
 
@@ -745,6 +793,10 @@ EV_STW = 14  # a stop-the-world began (arg: 1 sweep termination, 2 mark terminat
 EV_STW_STOPPED = 15  # the world is stopped (arg: the stopping time, ns)
 EV_START_WORLD = 16  # the world restarted (arg: the pause, ns)
 EV_GCWORK = 17  # p's M runs a mark worker (arg: 1 dedicated, 2 fractional, 3 idle)
+EV_FORK = 18  # g forked children on p and waits for them (arg: how many)
+EV_JOIN = 19  # g (a child) was the last to finish: it readied its parent (arg: the parent's id)
+EV_POOL_SEND = 20  # g sent a job to the pool (arg: the worker given it, or -1: it queued)
+EV_POOL_REPLY = 21  # g (a worker) replied to its requester (arg: the requester's id)
 TRACE_EVENT_NAMES = (
     "arrive",
     "wake",
@@ -764,6 +816,10 @@ TRACE_EVENT_NAMES = (
     "stw_stopped",
     "start_world",
     "gcwork",
+    "fork",
+    "join",
+    "pool_send",
+    "pool_reply",
 )
 
 # --- kernel status codes -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from .consts import (
     ARR_MMPP,
     ARR_POISSON,
     ARR_SCHEDULE,
+    C_ALLOC_NS_PER_KIB,
     C_ASYNC_PREEMPT,
     C_GC_MARK_PER_KIB,
     C_GC_MARKTERM,
@@ -53,11 +54,15 @@ from .consts import (
     EV_DONE,
     EV_EXEC,
     EV_EXITSYSCALL,
+    EV_FORK,
     EV_GCWORK,
     EV_HANDOFF,
+    EV_JOIN,
     EV_NETPOLL,
     EV_PARK,
     EV_PAUSE,
+    EV_POOL_REPLY,
+    EV_POOL_SEND,
     EV_PREEMPT,
     EV_RETAKE,
     EV_SLEEP,
@@ -82,9 +87,11 @@ from .consts import (
     F_THINK_P,
     FORCE_PREEMPT_NS,
     G_ARRIVAL,
+    G_CHILD,
     G_HOG,
     G_PAIR,
     G_TRACKING_PERIOD,
+    G_WORKER,
     GC_ASSIST_MIN_DISTANCE,
     GC_FORCE_PERIOD_NS,
     GC_FRACTIONAL_SLACK,
@@ -140,6 +147,7 @@ from .consts import (
     I_PAIRS,
     I_PATH,
     I_POLICY,
+    I_POOL_WORKERS,
     I_RULES,
     I_SAMPLING,
     I_SNAPSHOT_NS,
@@ -147,6 +155,8 @@ from .consts import (
     I_TIMERS,
     I_WARMUP_N,
     INF_NS,
+    K_ALLOC_PHASE_BYTES,
+    K_CHILDREN,
     K_COMPLETED,
     K_COMPLETED_SEQ_SUM,
     K_CPU_ARRIVALS,
@@ -156,6 +166,7 @@ from .consts import (
     K_EXITSYSCALL_FAST,
     K_EXITSYSCALL_GLOBAL,
     K_EXITSYSCALL_IDLE_P,
+    K_FORKS,
     K_GC_ALLOC,
     K_GC_ASSIST,
     K_GC_ASSIST_PARKS,
@@ -173,6 +184,7 @@ from .consts import (
     K_GPUTS,
     K_HANDOFFP,
     K_HANDOFFS,
+    K_JOINS,
     K_LOCK_ACQ,
     K_LOCK_CONTENDED,
     K_LOCK_WAIT,
@@ -189,6 +201,9 @@ from .consts import (
     K_NETPOLL_SYSMON,
     K_NEWM,
     K_OVERFLOWS,
+    K_POOL_JOBS,
+    K_POOL_QUEUED,
+    K_POOL_WAIT,
     K_PREEMPT_SLICE_MAX,
     K_PREEMPT_SLICE_MIN,
     K_PREEMPTIONS,
@@ -275,9 +290,13 @@ from .consts import (
     PH_RUN,
     PH_SYSCALL,
     PH_WAKE,
+    PHASE_ALLOC,
     PHASE_CPU,
+    PHASE_END,
+    PHASE_FORK,
     PHASE_NETWAIT,
     PHASE_NOPREEMPT,
+    PHASE_POOL,
     PHASE_SLEEP,
     PHASE_SYSCALL,
     POLICY_CENTRAL,
@@ -286,10 +305,12 @@ from .consts import (
     POLICY_PARTITIONED,
     PR_A,
     PR_B,
+    PR_COUNT,
     PR_DIST,
     PR_KIND,
     PR_MEAN,
     PR_P,
+    PR_SUB,
     RULE_CHECK_TIMERS,
     RULE_GC_ASSISTS,
     RULE_GC_IDLE_WORKERS,
@@ -315,6 +336,9 @@ from .consts import (
     S_ASSIST_TAIL,
     S_BG_CREDIT,
     S_BLOCKED,
+    S_CHAN_HEAD,
+    S_CHAN_N,
+    S_CHAN_TAIL,
     S_CL_N,
     S_COMPLETED,
     S_DEDICATED_NEEDED,
@@ -357,6 +381,9 @@ from .consts import (
     S_NWORKERS,
     S_POLL_START,
     S_POLL_UNTIL,
+    S_RECVQ_HEAD,
+    S_RECVQ_N,
+    S_RECVQ_TAIL,
     S_RUNNING,
     S_RUNQ_SIZE,
     S_SEQ,
@@ -791,6 +818,40 @@ def draw_phase(rng, prog, emp, i):
 
 
 @njit(cache=True)
+def newproc1(rng, gt, prog, emp, g, cls, pc, seq, parent, arrival, now, sampling):
+    """A new goroutine in row g: class cls running the program from row pc (a CPU phase by
+    construction), id seq, created (or intended to arrive) at `arrival`, runnable at now."""
+    gt[g, GF_ARRIVAL] = arrival
+    gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, pc)
+    gt[g, GF_PC] = pc
+    gt[g, GF_SEQ] = seq
+    gt[g, GF_LAST_CORE] = -1
+    gt[g, GF_LINK] = -1
+    gt[g, GF_RUNNABLE_SINCE] = now
+    gt[g, GF_CLASS] = cls
+    gt[g, GF_PARTNER] = parent
+    gt[g, GF_TOKEN] = 0
+    gt[g, GF_WOKEN] = WOKEN_NONE
+    gt[g, GF_ASSIST] = 0
+    gt[g, GF_LOCKED_M] = -1
+    gt[g, GF_PENDING_ALLOC] = 0
+    if sampling:
+        # newproc1: trackingSeq = uint8(cheaprand()), tracked if it is 0 mod 8
+        tseq = cheaprand32(rng) & 255
+        gt[g, GF_TRACK] = tseq | ((1 if tseq % G_TRACKING_PERIOD == 0 else 0) << 8)
+
+
+@njit(cache=True)
+def pool_assign(rng, gt, prog, emp, w, r):
+    """Worker w takes requester r's job: the sub-program of r's pool phase (r waits just
+    after it, so the phase is the row before r's pc)."""
+    sub = np.int64(prog[gt[r, GF_PC] - 1, PR_SUB])
+    gt[w, GF_PARTNER] = r
+    gt[w, GF_PC] = sub
+    gt[w, GF_REMAINING] = draw_phase(rng, prog, emp, sub)
+
+
+@njit(cache=True)
 def become_spinning(sched, pst, counters, p):
     pst[p, PF_SPINNING] = 1
     sched[S_NMSPINNING] += 1
@@ -1219,8 +1280,8 @@ def g_alloc_rate(gt, iparams, g):
     if gt[g, GF_ASSIST] != 0:
         return 0
     cls = gt[g, GF_CLASS]
-    if cls == G_ARRIVAL:
-        return iparams[I_ALLOC_ARRIVALS]
+    if cls == G_ARRIVAL or cls == G_CHILD or cls == G_WORKER:
+        return iparams[I_ALLOC_ARRIVALS]  # a request's work, wherever it runs
     if cls == G_HOG:
         return iparams[I_ALLOC_HOGS]
     return 0
@@ -1437,7 +1498,8 @@ def runq_drain_to_global(sched, gt, pst, runq, counters, p):
 @njit(cache=True)
 def g_preemptible(gt, prog, g):
     """Whether g's current burst has safe points (a `nopreempt` phase has none)."""
-    if gt[g, GF_CLASS] != G_ARRIVAL:
+    cls = gt[g, GF_CLASS]
+    if cls == G_HOG or cls == G_PAIR:
         return True
     return np.int64(prog[gt[g, GF_PC], PR_KIND]) != PHASE_NOPREEMPT
 
@@ -1989,6 +2051,34 @@ def _grow_gt(gt, cap_new):
 
 
 @njit(cache=True)
+def g_new(sched, gt, nph, counters, max_live):
+    """gfget / malg: a free goroutine row; the table doubles (up to max_live) when none is
+    free. Returns (g, gt, nph), g = -1 when max_live goroutines are alive."""
+    if sched[S_LIVE] >= max_live:
+        return -1, gt, nph
+    g = sched[S_GFREE]
+    if g < 0:
+        cap = gt.shape[0]
+        newcap = cap * 2
+        if newcap > max_live:
+            newcap = max_live
+        gt = _grow_gt(gt, newcap)
+        nph2 = np.empty(newcap, dtype=np.int64)
+        nph2[: nph.shape[0]] = nph
+        nph = nph2
+        sched[S_GFREE] = cap
+        sched[S_GCAP] = newcap
+        g = cap
+    sched[S_GFREE] = gt[g, GF_LINK]
+    sched[S_LIVE] += 1
+    if sched[S_LIVE] > counters[K_MAX_LIVE_SEEN]:
+        counters[K_MAX_LIVE_SEEN] = sched[S_LIVE]
+    if g + 1 > sched[S_GHW]:
+        sched[S_GHW] = g + 1
+    return g, gt, nph
+
+
+@njit(cache=True)
 def check_invariants(sched, gt, pst, runq, pidle, iparams):
     """Returns 0 or the code of the first violated invariant (consts.INVARIANT_NAMES)."""
     n = pst.shape[0]
@@ -2291,7 +2381,6 @@ def run_kernel(
     version = iparams[I_GO_VERSION]
     gc_on = iparams[I_GC] != 0
     sampling = iparams[I_SAMPLING] != 0
-    n_phases = prog.shape[0]
     policy = iparams[I_POLICY]
     rules = iparams[I_RULES]
     check = iparams[I_CHECK] != 0
@@ -2356,7 +2445,7 @@ def run_kernel(
     # and each P with work gets an M
     n_res = iparams[I_HOGS] + 2 * iparams[I_PAIRS]
     k = 0
-    for g in range(n_res if sampling else 0):
+    for g in range(n_res + iparams[I_POOL_WORKERS] if sampling else 0):
         tseq = cheaprand32(rng) & 255
         gt[g, GF_TRACK] = tseq | ((1 if tseq % G_TRACKING_PERIOD == 0 else 0) << 8)
     for g in range(n_res):
@@ -2418,46 +2507,13 @@ def run_kernel(
 
         if a == A_ARR:
             # ---- a goroutine arrives -------------------------------------------------------
-            if sched[S_LIVE] >= max_live:
+            g, gt, nph = g_new(sched, gt, nph, counters, max_live)
+            if g < 0:
                 status = ST_MAX_LIVE
                 break
-            g = sched[S_GFREE]
-            if g < 0:
-                cap = gt.shape[0]
-                newcap = cap * 2
-                if newcap > max_live:
-                    newcap = max_live
-                gt = _grow_gt(gt, newcap)
-                nph2 = np.empty(newcap, dtype=np.int64)
-                nph2[: nph.shape[0]] = nph
-                nph = nph2
-                sched[S_GFREE] = cap
-                sched[S_GCAP] = newcap
-                g = cap
-            sched[S_GFREE] = gt[g, GF_LINK]
-            sched[S_LIVE] += 1
-            if sched[S_LIVE] > counters[K_MAX_LIVE_SEEN]:
-                counters[K_MAX_LIVE_SEEN] = sched[S_LIVE]
-            if g + 1 > sched[S_GHW]:
-                sched[S_GHW] = g + 1
             seq = sched[S_ARRIVED]
             intended = 0 if arrivals == ARR_BURST else np.int64(arr_next_f)
-            gt[g, GF_ARRIVAL] = intended
-            gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, 0)  # phase 0 is CPU by construction
-            gt[g, GF_PC] = 0
-            gt[g, GF_SEQ] = seq
-            gt[g, GF_LAST_CORE] = -1
-            gt[g, GF_LINK] = -1
-            gt[g, GF_RUNNABLE_SINCE] = now
-            gt[g, GF_CLASS] = G_ARRIVAL
-            gt[g, GF_WOKEN] = WOKEN_NONE
-            gt[g, GF_ASSIST] = 0
-            gt[g, GF_LOCKED_M] = -1
-            gt[g, GF_PENDING_ALLOC] = 0
-            if sampling:
-                # newproc1: trackingSeq = uint8(cheaprand()), tracked if it is 0 mod 8
-                tseq = cheaprand32(rng) & 255
-                gt[g, GF_TRACK] = tseq | ((1 if tseq % G_TRACKING_PERIOD == 0 else 0) << 8)
+            newproc1(rng, gt, prog, emp, g, G_ARRIVAL, 0, seq, -1, intended, now, sampling)
             counters[K_CREATED] += 1
             sched[S_ARRIVED] = seq + 1
             if seq == warm_n and arrivals != ARR_BURST:
@@ -3226,6 +3282,19 @@ def run_kernel(
                 assist = 0
                 debt = 0
                 park_assist = False
+                # an alloc phase next: mallocgc puts the object on the heap at once (its bytes
+                # count toward this burst's assist below); clearing it runs on the CPU
+                resumed = False
+                phase_bytes = 0
+                if gt[g, GF_REMAINING] <= 0 and cls != G_HOG and cls != G_PAIR:
+                    nxt = gt[g, GF_PC] + 1
+                    if np.int64(prog[nxt, PR_KIND]) == PHASE_ALLOC:
+                        phase_bytes = draw_phase(rng, prog, emp, nxt)
+                        gt[g, GF_PC] = nxt
+                        gt[g, GF_REMAINING] = 1 + phase_bytes * costs[C_ALLOC_NS_PER_KIB] // 1024
+                        if now >= sched[S_WINDOW_START]:
+                            counters[K_ALLOC_PHASE_BYTES] += phase_bytes
+                        resumed = True
                 if gc_on:
                     was_assist = gt[g, GF_ASSIST]
                     alloc = gc_run_stop(
@@ -3242,6 +3311,15 @@ def run_kernel(
                         pst[p, PF_RUN_START],
                         now,
                     )
+                    if phase_bytes > 0:
+                        alloc += phase_bytes
+                        sched[S_HEAP_LIVE] += phase_bytes
+                        counters[K_GC_ALLOC] += phase_bytes
+                        if sched[S_GC_PHASE] == GC_MARK:
+                            sched[S_MARK_ALLOC] += phase_bytes
+                        gc_schedule(
+                            sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now
+                        )
                     in_mark = sched[S_GC_PHASE] == GC_MARK and pst[p, PF_PREEMPT] == 0
                     if sched[S_GC_PHASE] == GC_MARK and pst[p, PF_PREEMPT] != 0:
                         gt[g, GF_PENDING_ALLOC] += alloc
@@ -3267,23 +3345,92 @@ def run_kernel(
                                 now,
                             )
                 nxt = gt[g, GF_PC] + 1
-                if cls != G_ARRIVAL:
-                    nxt = n_phases  # residents run no program: a hog runs on, a pair hands off
-                kind = PHASE_CPU
-                if gt[g, GF_REMAINING] <= 0 and nxt < n_phases:
+                kind = PHASE_END  # residents run no program: a hog runs on, a pair hands off
+                if cls != G_HOG and cls != G_PAIR:
                     kind = np.int64(prog[nxt, PR_KIND])
+                has_next = kind != PHASE_END
                 cpu_next = kind == PHASE_CPU or kind == PHASE_NOPREEMPT
+                worker_parked = False
+                replied = False
+                c1 = now
+                if (
+                    cls == G_WORKER
+                    and assist == 0
+                    and not park_assist
+                    and gt[g, GF_REMAINING] <= 0
+                    and not has_next
+                ):
+                    # the job is done: reply (the requester, parked on its reply channel, is
+                    # readied into this P's runnext), then receive the next job, or park in
+                    # chanrecv until one is sent
+                    rq = gt[g, GF_PARTNER]
+                    _trace(
+                        trace,
+                        sched,
+                        now,
+                        EV_POOL_REPLY,
+                        p,
+                        pst[p, PF_M],
+                        gt[g, GF_SEQ],
+                        gt[rq, GF_SEQ],
+                    )
+                    c1 = ready_g(
+                        sched, gt, pst, runq, counters, costs, rules, p, rq, now, now, WOKEN_NONE
+                    )
+                    replied = True
+                    jq = sched[S_CHAN_HEAD]
+                    if jq >= 0:
+                        sched[S_CHAN_HEAD] = gt[jq, GF_LINK]
+                        if sched[S_CHAN_HEAD] < 0:
+                            sched[S_CHAN_TAIL] = -1
+                        sched[S_CHAN_N] -= 1
+                        gt[jq, GF_LINK] = -1
+                        if now >= sched[S_WINDOW_START]:
+                            counters[K_POOL_WAIT] += now - gt[jq, GF_READY]
+                        pool_assign(rng, gt, prog, emp, g, jq)
+                        resumed = True
+                    else:
+                        gt[g, GF_PARTNER] = -1
+                        gt[g, GF_LINK] = -1
+                        if sched[S_RECVQ_TAIL] >= 0:
+                            gt[sched[S_RECVQ_TAIL], GF_LINK] = g
+                        else:
+                            sched[S_RECVQ_HEAD] = g
+                        sched[S_RECVQ_TAIL] = g
+                        sched[S_RECVQ_N] += 1
+                        sched[S_BLOCKED] += 1
+                        worker_parked = True
                 stw_stop = False
                 if assist == 0 and not park_assist and pst[p, PF_PREEMPT] != 0:
                     # a stop was requested: a G at the boundary between two bursts is at a safe
                     # point, so the next burst waits (sysmon's preemption of a burst without
                     # safe points, or a stop-the-world, lands here)
-                    if gt[g, GF_REMAINING] <= 0 and nxt < n_phases and cpu_next:
+                    if gt[g, GF_REMAINING] <= 0 and has_next and cpu_next:
                         gt[g, GF_PC] = nxt
                         gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt)
-                    if pst[p, PF_PREEMPT] == 2 and (gt[g, GF_REMAINING] > 0 or cls != G_ARRIVAL):
+                    if pst[p, PF_PREEMPT] == 2 and (
+                        gt[g, GF_REMAINING] > 0 or cls == G_HOG or cls == G_PAIR
+                    ):
                         stw_stop = True
-                if park_assist:
+                if worker_parked:
+                    pst[p, PF_PREEMPT] = 0
+                    pst[p, PF_CURG] = -1
+                    pst[p, PF_SCHED_START] = now
+                    t_sched = wakep(
+                        sched,
+                        pst,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        rules,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        c1,
+                    )
+                elif park_assist:
                     # gcParkAssist: it waits on the assist queue until background credit pays
                     # its debt (GF_READY); it then goes on where its burst ended
                     if gt[g, GF_REMAINING] < 0:
@@ -3342,11 +3489,30 @@ def run_kernel(
                         p,
                         now,
                     )
-                elif gt[g, GF_REMAINING] <= 0 and nxt < n_phases and cpu_next:
-                    # the next phase is CPU too: keep running, same slice
+                elif (resumed and pst[p, PF_PREEMPT] == 0) or (
+                    gt[g, GF_REMAINING] <= 0 and has_next and cpu_next
+                ):
+                    # the next phase is CPU too (or clearing an allocation, or a worker's next
+                    # job): keep running, same slice
                     pst[p, PF_PREEMPT] = 0
-                    gt[g, GF_PC] = nxt
-                    gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt)
+                    if not resumed:
+                        gt[g, GF_PC] = nxt
+                        gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt)
+                    elif replied:
+                        t_sched = wakep(
+                            sched,
+                            pst,
+                            pidle,
+                            midle,
+                            counters,
+                            costs,
+                            rules,
+                            hp_actor,
+                            hp_pos,
+                            act_time,
+                            act_seq,
+                            c1,
+                        )
                     sched[S_RUNNING] += 1
                     pst[p, PF_RUN_START] = now
                     if gc_on:
@@ -3356,7 +3522,7 @@ def run_kernel(
                     heap_set(
                         hp_actor, hp_pos, act_time, act_seq, sched, p, now + gt[g, GF_REMAINING]
                     )
-                elif gt[g, GF_REMAINING] <= 0 and nxt < n_phases and kind == PHASE_NETWAIT:
+                elif gt[g, GF_REMAINING] <= 0 and kind == PHASE_NETWAIT:
                     # gopark on a network fd: the netpoller readies it after the drawn time
                     pst[p, PF_PREEMPT] = 0
                     gt[g, GF_READY] = now + draw_phase(rng, prog, emp, nxt)
@@ -3370,7 +3536,7 @@ def run_kernel(
                     pst[p, PF_CURG] = -1
                     pst[p, PF_SCHED_START] = now
                     t_sched = now
-                elif gt[g, GF_REMAINING] <= 0 and nxt < n_phases and kind == PHASE_SLEEP:
+                elif gt[g, GF_REMAINING] <= 0 and kind == PHASE_SLEEP:
                     # time.Sleep: a timer on this P's heap (Go 1.14+) or timerproc's (<= 1.13)
                     pst[p, PF_PREEMPT] = 0
                     when = now + draw_phase(rng, prog, emp, nxt)
@@ -3408,6 +3574,143 @@ def run_kernel(
                         w0 = gt[sched[S_TIMERS_ROOT], GF_READY]
                         if w0 < act_time[A_TIMERPROC]:
                             heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_TIMERPROC, w0)
+                elif gt[g, GF_REMAINING] <= 0 and kind == PHASE_FORK:
+                    # `go child()` x count: newproc puts each child in this P's runnext (the
+                    # one before kicked to the ring's tail), then wg.Wait parks the parent
+                    # until the last child's wg.Done readies it
+                    pst[p, PF_PREEMPT] = 0
+                    nkids = np.int64(prog[nxt, PR_COUNT])
+                    sub = np.int64(prog[nxt, PR_SUB])
+                    c1 = now
+                    made = 0
+                    for _k in range(nkids):
+                        q, gt, nph = g_new(sched, gt, nph, counters, max_live)
+                        if q < 0:
+                            break
+                        made += 1
+                        c1 += costs[C_NEWPROC]
+                        # a child carries its request's id
+                        newproc1(
+                            rng,
+                            gt,
+                            prog,
+                            emp,
+                            q,
+                            G_CHILD,
+                            sub,
+                            gt[g, GF_SEQ],
+                            g,
+                            now,
+                            now,
+                            sampling,
+                        )
+                        counters[K_CREATED] += 1
+                        if now >= sched[S_WINDOW_START]:
+                            counters[K_CHILDREN] += 1
+                        moved = runqput(
+                            sched, gt, pst, runq, p, q, (rules & RULE_READY_RUNNEXT) != 0, rules
+                        )
+                        if moved > 0:
+                            counters[K_OVERFLOWS] += 1
+                            counters[K_GPUTS] += moved
+                            c1 = lock_acquire(sched, costs, counters, c1, 1)
+                    if made < nkids:
+                        status = ST_MAX_LIVE
+                        break
+                    gt[g, GF_TOKEN] = nkids  # the WaitGroup's counter
+                    gt[g, GF_PC] = nxt + 1  # a CPU phase follows, by construction
+                    gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt + 1)
+                    sched[S_BLOCKED] += 1
+                    if now >= sched[S_WINDOW_START]:
+                        counters[K_FORKS] += 1
+                    _trace(trace, sched, now, EV_FORK, p, pst[p, PF_M], gt[g, GF_SEQ], nkids)
+                    pst[p, PF_CURG] = -1
+                    pst[p, PF_SCHED_START] = now
+                    t_sched = wakep(
+                        sched,
+                        pst,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        rules,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        c1,
+                    )
+                elif gt[g, GF_REMAINING] <= 0 and kind == PHASE_POOL:
+                    # chansend of a job: a worker parked in chanrecv takes it at once (goready
+                    # into this P's runnext, then wakep); else it waits in the channel. The
+                    # requester then parks on its reply channel.
+                    pst[p, PF_PREEMPT] = 0
+                    if now >= sched[S_WINDOW_START]:
+                        counters[K_POOL_JOBS] += 1
+                    gt[g, GF_PC] = nxt + 1  # a CPU phase follows, by construction
+                    gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt + 1)
+                    sched[S_BLOCKED] += 1
+                    pst[p, PF_CURG] = -1
+                    pst[p, PF_SCHED_START] = now
+                    wk = sched[S_RECVQ_HEAD]
+                    if wk >= 0:
+                        sched[S_RECVQ_HEAD] = gt[wk, GF_LINK]
+                        if sched[S_RECVQ_HEAD] < 0:
+                            sched[S_RECVQ_TAIL] = -1
+                        sched[S_RECVQ_N] -= 1
+                        gt[wk, GF_LINK] = -1
+                        pool_assign(rng, gt, prog, emp, wk, g)
+                        _trace(
+                            trace,
+                            sched,
+                            now,
+                            EV_POOL_SEND,
+                            p,
+                            pst[p, PF_M],
+                            gt[g, GF_SEQ],
+                            gt[wk, GF_SEQ],
+                        )
+                        c1 = ready_g(
+                            sched,
+                            gt,
+                            pst,
+                            runq,
+                            counters,
+                            costs,
+                            rules,
+                            p,
+                            wk,
+                            now,
+                            now,
+                            WOKEN_NONE,
+                        )
+                        t_sched = wakep(
+                            sched,
+                            pst,
+                            pidle,
+                            midle,
+                            counters,
+                            costs,
+                            rules,
+                            hp_actor,
+                            hp_pos,
+                            act_time,
+                            act_seq,
+                            c1,
+                        )
+                    else:
+                        gt[g, GF_READY] = now  # when its job entered the channel
+                        gt[g, GF_LINK] = -1
+                        if sched[S_CHAN_TAIL] >= 0:
+                            gt[sched[S_CHAN_TAIL], GF_LINK] = g
+                        else:
+                            sched[S_CHAN_HEAD] = g
+                        sched[S_CHAN_TAIL] = g
+                        sched[S_CHAN_N] += 1
+                        if now >= sched[S_WINDOW_START]:
+                            counters[K_POOL_QUEUED] += 1
+                        _trace(trace, sched, now, EV_POOL_SEND, p, pst[p, PF_M], gt[g, GF_SEQ], -1)
+                        t_sched = now
                 elif cls == G_PAIR and gt[g, GF_REMAINING] <= 0 and pst[p, PF_PREEMPT] == 0:
                     # a channel hand-off: goready(partner) into this P's runnext, then gopark
                     # until the partner hands the ball back
@@ -3452,7 +3755,7 @@ def run_kernel(
                         act_seq,
                         c1,
                     )
-                elif gt[g, GF_REMAINING] <= 0 and nxt < n_phases:
+                elif gt[g, GF_REMAINING] <= 0 and has_next:
                     # entersyscall / entersyscallblock
                     pst[p, PF_PREEMPT] = 0
                     gt[g, GF_PC] = nxt
@@ -3526,6 +3829,46 @@ def run_kernel(
                         act_seq,
                         done,
                     )
+                elif cls == G_CHILD:
+                    # the child returns: wg.Done; the last one readies its parent (semrelease:
+                    # ready(gp, next=true) into this P's runnext, then wakep)
+                    pst[p, PF_CURG] = -1
+                    pst[p, PF_SCHED_START] = now
+                    pst[p, PF_PREEMPT] = 0
+                    q = gt[g, GF_PARTNER]
+                    gt[q, GF_TOKEN] -= 1
+                    _free_g(sched, gt, g)
+                    t_sched = now
+                    if gt[q, GF_TOKEN] == 0:
+                        if now >= sched[S_WINDOW_START]:
+                            counters[K_JOINS] += 1
+                        _trace(
+                            trace,
+                            sched,
+                            now,
+                            EV_JOIN,
+                            p,
+                            pst[p, PF_M],
+                            gt[g, GF_SEQ],
+                            gt[q, GF_SEQ],
+                        )
+                        c1 = ready_g(
+                            sched, gt, pst, runq, counters, costs, rules, p, q, now, now, WOKEN_NONE
+                        )
+                        t_sched = wakep(
+                            sched,
+                            pst,
+                            pidle,
+                            midle,
+                            counters,
+                            costs,
+                            rules,
+                            hp_actor,
+                            hp_pos,
+                            act_time,
+                            act_seq,
+                            c1,
+                        )
                 else:
                     pst[p, PF_CURG] = -1
                     pst[p, PF_SCHED_START] = now
