@@ -20,7 +20,7 @@ from ._kernel import consts as kc
 from .empirical import Empirical
 from .empirical import load as load_empirical
 from .errors import SpecError
-from .topology import Topology
+from .topology import MAX_CORES, Topology
 
 # --- costs ---------------------------------------------------------------------------------------
 # The `default` profile: reference/cost-defaults.md, with the source of each figure beside it.
@@ -466,7 +466,7 @@ class RunSpec:
 
     policy: str = "go"  # go | global | central | partitioned
     topology: Topology = field(default_factory=lambda: Topology(1, 4))  # NUMA nodes x cores
-    gomaxprocs: int | None = None  # Ps; None means all cores
+    gomaxprocs: int | None = None  # Ps; None means all logical CPUs (may exceed them)
     workload: Workload = field(default_factory=Workload)  # arrivals and service
     costs: Costs = field(default_factory=lambda: Costs.resolve("default"))  # ns per mechanism
     seed: int = 0  # root of the SeedSequence; replications are its spawned children
@@ -482,10 +482,13 @@ class RunSpec:
     # runnable->running delays: "all" records every one; "go" samples as /sched/latencies does
     # (every 8th transition out of running per goroutine, from a random start)
     latency_sampling: str = "all"
+    # cgroup cpu.max: CPU time the container may use per period (None: no quota)
+    cpu_quota_ms: float | None = None
+    cpu_period_ms: float = 100.0  # the period (Linux's default cfs_period_us is 100 ms)
 
     @property
     def procs(self) -> int:
-        return self.gomaxprocs if self.gomaxprocs is not None else self.topology.cores
+        return self.gomaxprocs if self.gomaxprocs is not None else self.topology.cpus
 
     def arrival_rate_per_ns(self) -> float:
         """The long-run arrival rate: given, from the load, or the load shape's mean (for a
@@ -501,13 +504,13 @@ class RunSpec:
             return w.clients / (w.think_mean_ns + w.cpu_mean_ns())
         if w.arrival_rate_per_s is not None:
             return w.arrival_rate_per_s / 1e9
-        return w.load * min(self.procs, self.topology.cores) / w.cpu_mean_ns()
+        return w.load * min(self.procs, self.topology.cpus) / w.cpu_mean_ns()
 
     def nominal_load(self) -> float:
         return (
             self.arrival_rate_per_ns()
             * self.workload.cpu_mean_ns()
-            / min(self.procs, self.topology.cores)
+            / min(self.procs, self.topology.cpus)
         )
 
     def warmup_n(self) -> int:
@@ -542,16 +545,22 @@ class RunSpec:
             raise SpecError("policy", f"one of {sorted(kc.POLICIES)}", self.policy)
         if not isinstance(self.topology, Topology):
             raise SpecError("topology", "a Topology or 'NODESxCORES'", self.topology)
-        cores = self.topology.cores
         if self.gomaxprocs is not None and (
-            not _is_int(self.gomaxprocs) or not 1 <= self.gomaxprocs <= cores
+            not _is_int(self.gomaxprocs) or not 1 <= self.gomaxprocs <= MAX_CORES
         ):
             raise SpecError(
                 "gomaxprocs",
-                f"an integer in [1, {cores}] (the topology's cores; GOMAXPROCS above the core "
-                "count needs OS time-sharing, which this model does not have yet)",
+                f"an integer in [1, {MAX_CORES}] or 'auto' (above the CPUs, Ms share them)",
                 self.gomaxprocs,
             )
+        if self.cpu_quota_ms is not None and (
+            not _is_num(self.cpu_quota_ms) or not 0 < self.cpu_quota_ms <= 1e6
+        ):
+            raise SpecError(
+                "cpu_quota_ms", "a number of ms in (0, 1e6] (cgroup cpu.max)", self.cpu_quota_ms
+            )
+        if not _is_num(self.cpu_period_ms) or not 1 <= self.cpu_period_ms <= 1000:
+            raise SpecError("cpu_period_ms", "a number of ms in [1, 1000]", self.cpu_period_ms)
         w = self.workload
         if w.arrivals not in kc.ARRIVALS:
             raise SpecError("arrivals", f"one of {sorted(kc.ARRIVALS)}", w.arrivals)
@@ -770,8 +779,14 @@ class RunSpec:
         w = self.workload
         return {
             "policy": self.policy,
-            "topology": str(self.topology),
+            **self.topology.to_dict(),
             "cores": self.topology.cores,
+            **({"cpus": self.topology.cpus} if self.topology.cpus != self.topology.cores else {}),
+            **(
+                {"cpu_quota_ms": self.cpu_quota_ms, "cpu_period_ms": self.cpu_period_ms}
+                if self.cpu_quota_ms is not None
+                else {}
+            ),
             "gomaxprocs": self.procs,
             "arrivals": w.arrivals,
             "arrival_path": w.arrival_path,
@@ -929,9 +944,15 @@ def make_spec(
     service_data=None,
     service_data_unit: str = "ns",
     pool_workers: int = 0,
+    distances=None,
+    smt_factor: float | None = None,
+    cpu_quota_ms: float | None = None,
+    cpu_period_ms: float = 100.0,
 ) -> RunSpec:
     """Build and validate a RunSpec from plain arguments (the API's and the CLI's one path)."""
-    topo = Topology.parse(topology)
+    topo = Topology.parse(topology, distances, smt_factor)
+    if gomaxprocs == "auto":
+        gomaxprocs = auto_gomaxprocs(topo.cpus, cpu_quota_ms, cpu_period_ms)
     data = None
     if service_data is not None or service == "empirical":
         if service != "empirical":
@@ -994,8 +1015,23 @@ def make_spec(
         max_syscall_threads=max_syscall_threads,
         go_version=go_version,
         latency_sampling=latency_sampling,
+        cpu_quota_ms=cpu_quota_ms,
+        cpu_period_ms=cpu_period_ms,
     )
     return spec.validate()
+
+
+def auto_gomaxprocs(cpus: int, cpu_quota_ms=None, cpu_period_ms: float = 100.0) -> int:
+    """Go 1.25's default GOMAXPROCS: the logical CPUs, or the cgroup's CPU limit rounded up
+    (at least 2) when that is lower (runtime/cgroup_linux.go; golang/go#73193)."""
+    if cpu_quota_ms is None:
+        return cpus
+    if not _is_num(cpu_quota_ms) or cpu_quota_ms <= 0:
+        raise SpecError("cpu_quota_ms", "a number of ms > 0 (cgroup cpu.max)", cpu_quota_ms)
+    if not _is_num(cpu_period_ms) or cpu_period_ms <= 0:
+        raise SpecError("cpu_period_ms", "a number of ms > 0", cpu_period_ms)
+    limit = max(2, math.ceil(cpu_quota_ms / cpu_period_ms - 1e-9))
+    return min(cpus, limit)
 
 
 def _as_tuple(name, x, nested=False):

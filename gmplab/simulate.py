@@ -67,6 +67,37 @@ def _program_rows(phases) -> tuple:
     return np.array(rows, dtype=np.float64), emp_rows
 
 
+def _machine(spec: RunSpec, sched: np.ndarray, pst: np.ndarray, n_actors: int) -> tuple:
+    """The OS layer's state: its mode, per-actor slots in sched's tail, free cores, quota."""
+    topo = spec.topology
+    ncpu = topo.cpus
+    out = np.zeros(kc.N_SCHED + 2 * n_actors + ncpu, dtype=np.int64)
+    out[: kc.N_SCHED] = sched
+    out[kc.S_NACT] = n_actors
+    out[kc.S_PEND_BASE] = kc.N_SCHED + n_actors
+    out[kc.S_CORE_BASE] = kc.N_SCHED + 2 * n_actors
+    out[kc.N_SCHED + n_actors : kc.N_SCHED + 2 * n_actors] = kc.INF_NS
+    out[kc.S_NCPU] = ncpu
+    out[kc.S_CPN] = topo.cpus_per_node
+    out[kc.S_OSQ_HEAD] = -1
+    out[kc.S_OSQ_TAIL] = -1
+    np_ = pst.shape[0]
+    if np_ > ncpu:
+        out[kc.S_OS_MODE] = kc.OS_SHARED
+        # free cores as a stack, core 0 on top
+        out[out[kc.S_CORE_BASE] : out[kc.S_CORE_BASE] + ncpu] = np.arange(ncpu)[::-1]
+        out[kc.S_NFREE_CORES] = ncpu
+    elif spec.cpu_quota_ms is not None:
+        out[kc.S_OS_MODE] = kc.OS_PINNED
+    if spec.cpu_quota_ms is not None:
+        out[kc.S_QUOTA_NS] = int(round(spec.cpu_quota_ms * 1e6))
+        out[kc.S_PERIOD_NS] = int(round(spec.cpu_period_ms * 1e6))
+        out[kc.S_QUOTA_LEFT] = out[kc.S_QUOTA_NS]
+        out[kc.S_PERIOD_END] = out[kc.S_PERIOD_NS]
+    pst[:, kc.PF_OS_LINK] = -1
+    return out, pst
+
+
 def _coprimes(n: int) -> np.ndarray:
     """randomOrder.reset: every stride in [1, n] coprime with n (the steal enumeration)."""
     return np.array([i for i in range(1, n + 1) if math.gcd(i, n) == 1], dtype=np.int64)
@@ -254,8 +285,9 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
         sched[kc.S_LASTPOLL] = 1  # sched.lastpoll: nonzero while no M blocks in netpoll
         sched[kc.S_NETPOLL_M] = -1
     # Ps, arrivals, sysmon, snapshots, the netpoll M, timerproc (Go <= 1.13), the collector,
-    # syscall Ms
-    n_actors = np_ + 6 + n_sm
+    # syscall Ms, the OS's time slice, the CPU quota
+    n_actors = np_ + 6 + n_sm + 2
+    sched, pst = _machine(spec, sched, pst, n_actors)
     return dict(
         iparams=iparams,
         fparams=fparams,

@@ -388,8 +388,45 @@ N_FPARAMS = 17
     S_RECVQ_HEAD,
     S_RECVQ_TAIL,
     S_RECVQ_N,
-) = range(72)
-N_SCHED = 72
+    S_OS_MODE,
+    S_OS_DIRTY,
+    S_NACT,
+    S_PEND_BASE,
+    S_CORE_BASE,
+    S_NFREE_CORES,
+    S_OS_RUNNING,
+    S_OSQ_HEAD,
+    S_OSQ_TAIL,
+    S_OSQ_N,
+    S_QUOTA_NS,
+    S_PERIOD_NS,
+    S_QUOTA_LEFT,
+    S_QUOTA_T,
+    S_PERIOD_END,
+    S_THROTTLED,
+    S_THROTTLE_T,
+    S_NCPU,
+    S_CPN,
+) = range(91)
+N_SCHED = 91
+# S_NCPU: the logical CPUs the Ps may use; S_CPN: CPUs per NUMA node (a core's node)
+# The machine's CPUs (see os_need): S_OS_MODE 0: every P has its own core (GOMAXPROCS <=
+# cores, no quota: the OS is invisible); 1: Ps pinned to their cores, busy ones counted (a
+# quota's consumption); 2: Ps share the cores (GOMAXPROCS > cores), an OS run queue of Ps
+# waiting for a core (S_OSQ_*, FIFO through PF_OS_LINK), a stack of free cores.
+# sched's tail holds per-actor state for the OS layer (it must be visible to heap_set):
+#   sched[N_SCHED + a]: 0 when actor a runs normally, else why its M is off the CPU
+#   (OFF_QUEUED, OFF_THROTTLED, OFF_THROTTLED_WALL); sched[S_PEND_BASE + a]: the event it
+#   would have had (a delay from when it was set, or an absolute time for OFF_THROTTLED_WALL);
+#   then the free cores' stack at S_CORE_BASE.
+# S_QUOTA_*: cgroup cpu.max: quota per period (ns of CPU); what is left of this period's
+# quota as of S_QUOTA_T; S_PERIOD_END; S_THROTTLED while the container is throttled (since
+# S_THROTTLE_T).
+OFF_QUEUED = 1  # waits in the OS run queue for a core (its event delay resumes with it)
+OFF_THROTTLED = 2  # stopped by the quota; its CPU work resumes when the period ends
+OFF_THROTTLED_WALL = 3  # stopped by the quota; its event is wall-clock (a syscall's end, a
+# timeout): it happens at that time or when the throttle ends, whichever is later
+OS_OFF, OS_PINNED, OS_SHARED = range(3)
 # S_CHAN_*: the worker pool's channel: requesters whose job no worker has taken yet, FIFO
 # through GF_LINK (hchan's buffer and sendq as one queue; see PHASE_POOL)
 # S_RECVQ_*: the pool's workers parked in chanrecv (hchan.recvq, FIFO through GF_LINK)
@@ -443,8 +480,15 @@ N_SCHED = 72
     PF_GC_FRAC_NS,
     PF_GC_SINCE,
     PF_STW_HELD,
-) = range(43)
-N_PF = 43
+    PF_ONCPU,
+    PF_OS_SINCE,
+    PF_OFF_SINCE,
+    PF_OS_LINK,
+    PF_T_OSWAIT,
+) = range(48)
+N_PF = 48
+# PF_ONCPU: the P's M holds a core (OS modes 1 and 2) since PF_OS_SINCE; PF_OFF_SINCE: when
+# it last left the CPU (descheduled or throttled); PF_T_OSWAIT: time it waited for a core
 # PF_GC_MODE: the mark worker this P runs (GCW_*, 0 none); PF_GC_FRAC_NS its fractional time this
 # cycle; PF_GC_SINCE when the worker began; PF_STW_HELD: a syscall returned during a
 # stop-the-world and waits for the world to start (its exitsyscall is replayed then)
@@ -630,6 +674,11 @@ COUNTER_NAMES = (
     "pool_jobs_queued",
     "pool_queue_wait_ns",
     "alloc_phase_bytes",
+    "t_oswait_ns",
+    "os_switches",
+    "quota_periods",
+    "throttled_periods",
+    "throttled_ns",
 )
 K = {name: i for i, name in enumerate(COUNTER_NAMES)}
 (
@@ -718,6 +767,11 @@ K = {name: i for i, name in enumerate(COUNTER_NAMES)}
     K_POOL_QUEUED,
     K_POOL_WAIT,
     K_ALLOC_PHASE_BYTES,
+    K_T_OSWAIT,
+    K_OS_SWITCHES,
+    K_QUOTA_PERIODS,
+    K_THROTTLED_PERIODS,
+    K_THROTTLED_NS,
 ) = range(len(COUNTER_NAMES))
 N_COUNTERS = len(COUNTER_NAMES)
 
@@ -851,4 +905,5 @@ INVARIANT_NAMES = {
     10: "negative remaining work",
     12: "a hand-off to a partner that was not waiting for it",
     13: "timer heap counts disagree with the sleeping goroutines",
+    14: "CPUs: a busy P neither on a core nor waiting for one, or core counts disagree",
 }

@@ -42,6 +42,7 @@ from .consts import (
     C_NETPOLL_GRANULARITY,
     C_NEWM,
     C_NEWPROC,
+    C_OS_TIMESLICE,
     C_RUNNEXT_STEAL_PAUSE,
     C_RUNQ_OP,
     C_STEAL_PROBE,
@@ -200,6 +201,7 @@ from .consts import (
     K_NETPOLL_READY,
     K_NETPOLL_SYSMON,
     K_NEWM,
+    K_OS_SWITCHES,
     K_OVERFLOWS,
     K_POOL_JOBS,
     K_POOL_QUEUED,
@@ -207,6 +209,7 @@ from .consts import (
     K_PREEMPT_SLICE_MAX,
     K_PREEMPT_SLICE_MIN,
     K_PREEMPTIONS,
+    K_QUOTA_PERIODS,
     K_RUNNEXT_HITS,
     K_RUNNEXT_STEALS,
     K_SCHEDLAT_COUNT,
@@ -224,11 +227,14 @@ from .consts import (
     K_SYSCALLS,
     K_SYSMON_TIMER_STARTM,
     K_T_IDLE,
+    K_T_OSWAIT,
     K_T_RUN,
     K_T_SCHED,
     K_T_SPIN,
     K_T_SYSCALL,
     K_T_WAKE,
+    K_THROTTLED_NS,
+    K_THROTTLED_PERIODS,
     K_TIMERPROC_WAKES,
     K_TIMERS_ADDED,
     K_TIMERS_RUN,
@@ -236,6 +242,12 @@ from .consts import (
     K_WAKEUPS,
     K_WINDOW_NS,
     LOCK_SPIN_WINDOW_NS,
+    N_SCHED,
+    OFF_QUEUED,
+    OFF_THROTTLED,
+    OFF_THROTTLED_WALL,
+    OS_OFF,
+    OS_SHARED,
     PATH_NETPOLL,
     PATH_RANDOM_P,
     PATH_SPAWN,
@@ -252,6 +264,10 @@ from .consts import (
     PF_M,
     PF_NODE,
     PF_NTIMERS,
+    PF_OFF_SINCE,
+    PF_ONCPU,
+    PF_OS_LINK,
+    PF_OS_SINCE,
     PF_PHASE,
     PF_PHASE_SINCE,
     PF_PREEMPT,
@@ -274,6 +290,7 @@ from .consts import (
     PF_SYSMON_TICK,
     PF_SYSMON_WHEN,
     PF_T_IDLE,
+    PF_T_OSWAIT,
     PF_T_RUN,
     PF_T_SCHED,
     PF_T_SPIN,
@@ -341,6 +358,8 @@ from .consts import (
     S_CHAN_TAIL,
     S_CL_N,
     S_COMPLETED,
+    S_CORE_BASE,
+    S_CPN,
     S_DEDICATED_NEEDED,
     S_GC_PHASE,
     S_GCAP,
@@ -366,9 +385,11 @@ from .consts import (
     S_MARK_T,
     S_MARK_WORK,
     S_MCOUNT,
+    S_NCPU,
     S_NEEDSPINNING,
     S_NETPOLL_M,
     S_NEXT_M_ID,
+    S_NFREE_CORES,
     S_NMIDLE,
     S_NMSPINNING,
     S_NOW,
@@ -379,8 +400,20 @@ from .consts import (
     S_NTIMERS,
     S_NTRACE,
     S_NWORKERS,
+    S_OS_DIRTY,
+    S_OS_MODE,
+    S_OS_RUNNING,
+    S_OSQ_HEAD,
+    S_OSQ_N,
+    S_OSQ_TAIL,
+    S_PEND_BASE,
+    S_PERIOD_END,
+    S_PERIOD_NS,
     S_POLL_START,
     S_POLL_UNTIL,
+    S_QUOTA_LEFT,
+    S_QUOTA_NS,
+    S_QUOTA_T,
     S_RECVQ_HEAD,
     S_RECVQ_N,
     S_RECVQ_TAIL,
@@ -393,6 +426,8 @@ from .consts import (
     S_STW_STOPPED,
     S_SYSMON_DELAY_US,
     S_SYSMON_IDLE,
+    S_THROTTLE_T,
+    S_THROTTLED,
     S_TIMERS_ROOT,
     S_WAKES,
     S_WINDOW_END,
@@ -479,7 +514,29 @@ N_TIME_CATS = 5  # run, sched, spin, wake, idle
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
 def heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, t):
-    """Give actor a the new event time t and restore the heap (sift up, then down)."""
+    """Give actor a the new event time t and restore the heap (sift up, then down).
+
+    An actor whose M is off the CPU (waiting for a core, or throttled by the quota) keeps its
+    event aside until it runs again: as a delay from now, or, for a wall-clock event of a
+    throttled M, as the time itself (os_freeze / os_thaw). Only its own handler moves an
+    actor's event later, and it cannot run meanwhile: other actors (a preemption, a stop the
+    world) only bring an event forward, so the earlier of the two is kept."""
+    if sched[S_OS_MODE] != OS_OFF:
+        off = sched[N_SCHED + a]
+        if off != 0:
+            pend = sched[S_PEND_BASE] + a
+            if t >= INF_NS:
+                sched[pend] = INF_NS
+            else:
+                if off == OFF_THROTTLED_WALL:
+                    d = t
+                else:
+                    d = t - sched[S_NOW]
+                    if d < 0:
+                        d = 0
+                if d < sched[pend]:
+                    sched[pend] = d
+            t = INF_NS
     act_time[a] = t
     act_seq[a] = sched[S_SEQ]
     sched[S_SEQ] += 1
@@ -556,12 +613,306 @@ def account(pst, sched, p, now, col):
         pst[p, PF_PHASE_SINCE] = now
 
 
+# ---------------------------------------------------------------------------------------------
+# The machine's CPUs: Ps sharing cores (GOMAXPROCS > cores), a CPU quota (cgroup cpu.max)
+#
+# Off (OS_OFF) unless GOMAXPROCS exceeds the CPUs or a quota is set, so that the plain model
+# is untouched. A P needs a core while its M is busy (waking, in the scheduler, running a
+# goroutine or a mark worker, pausing to steal); it needs none while idle (M parked), in a
+# syscall (M blocked in the kernel) or stopped for a stop-the-world. An M off the CPU makes no
+# progress: its pending event is kept aside (heap_set) and resumes, shifted by the time off,
+# when it is back. Sysmon, the netpoller's M and syscall Ms are not charged a core (they run
+# for microseconds; the OS gives waking threads the CPU first) but stop when throttled.
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True)
+def p_busy(ph):
+    """Whether a P in phase ph needs a CPU (its M is doing something)."""
+    return ph == PH_WAKE or ph == PH_EXEC or ph == PH_RUN or ph == PH_PAUSE or ph == PH_GCWORK
+
+
+@njit(cache=True)
+def set_phase(sched, pst, p, ph):
+    """The P's phase; with the OS layer on, a P that starts or stops needing a CPU asks the
+    OS for one or gives it back."""
+    old = pst[p, PF_PHASE]
+    pst[p, PF_PHASE] = ph
+    if sched[S_OS_MODE] != OS_OFF:
+        b0 = p_busy(old)
+        b1 = p_busy(ph)
+        if b1 and not b0:
+            os_need(sched, pst, p)
+        elif b0 and not b1:
+            os_release(sched, pst, p)
+
+
+@njit(cache=True)
+def quota_charge(sched):
+    """The quota spent since the last change of the busy-CPU count (none while throttled)."""
+    now = sched[S_NOW]
+    if sched[S_QUOTA_NS] > 0 and sched[S_THROTTLED] == 0 and now > sched[S_QUOTA_T]:
+        sched[S_QUOTA_LEFT] -= sched[S_OS_RUNNING] * (now - sched[S_QUOTA_T])
+    if now > sched[S_QUOTA_T]:
+        sched[S_QUOTA_T] = now
+
+
+@njit(cache=True)
+def os_need(sched, pst, p):
+    """The P's M wants a CPU: its own core (pinned), a free one, else the OS run queue's tail
+    (the OS gives a core in the order threads became runnable). A throttled container's M gets
+    its core but stays stopped until the period ends."""
+    quota_charge(sched)
+    now = sched[S_NOW]
+    sched[S_OS_DIRTY] = 1
+    if sched[S_OS_MODE] == OS_SHARED:
+        n = sched[S_NFREE_CORES]
+        if n == 0 or sched[S_OSQ_N] > 0:
+            pst[p, PF_ONCPU] = 0
+            pst[p, PF_OS_LINK] = -1
+            if sched[S_OSQ_TAIL] >= 0:
+                pst[sched[S_OSQ_TAIL], PF_OS_LINK] = p
+            else:
+                sched[S_OSQ_HEAD] = p
+            sched[S_OSQ_TAIL] = p
+            sched[S_OSQ_N] += 1
+            sched[N_SCHED + p] = OFF_QUEUED
+            sched[sched[S_PEND_BASE] + p] = INF_NS
+            pst[p, PF_OFF_SINCE] = now
+            return
+        core = sched[sched[S_CORE_BASE] + n - 1]
+        sched[S_NFREE_CORES] = n - 1
+        pst[p, PF_CORE] = core
+        pst[p, PF_NODE] = core // sched[S_CPN]
+    pst[p, PF_ONCPU] = 1
+    pst[p, PF_OS_SINCE] = now
+    sched[S_OS_RUNNING] += 1
+    if sched[S_THROTTLED] != 0:
+        sched[N_SCHED + p] = OFF_THROTTLED
+        sched[sched[S_PEND_BASE] + p] = INF_NS
+        pst[p, PF_OFF_SINCE] = now
+
+
+@njit(cache=True)
+def os_release(sched, pst, p):
+    """The P's M needs no CPU any more (it parks, blocks in a syscall, or stops)."""
+    quota_charge(sched)
+    sched[S_OS_DIRTY] = 1
+    if pst[p, PF_ONCPU] == 1:
+        pst[p, PF_ONCPU] = 0
+        sched[S_OS_RUNNING] -= 1
+        if sched[S_OS_MODE] == OS_SHARED:
+            sched[sched[S_CORE_BASE] + sched[S_NFREE_CORES]] = pst[p, PF_CORE]
+            sched[S_NFREE_CORES] += 1
+    elif sched[N_SCHED + p] == OFF_QUEUED:
+        prev = -1
+        q = sched[S_OSQ_HEAD]
+        while q >= 0 and q != p:
+            prev = q
+            q = pst[q, PF_OS_LINK]
+        if q == p:
+            nxt = pst[p, PF_OS_LINK]
+            if prev >= 0:
+                pst[prev, PF_OS_LINK] = nxt
+            else:
+                sched[S_OSQ_HEAD] = nxt
+            if sched[S_OSQ_TAIL] == p:
+                sched[S_OSQ_TAIL] = prev
+            sched[S_OSQ_N] -= 1
+    sched[N_SCHED + p] = 0
+
+
+@njit(cache=True)
+def phase_col(pst, p):
+    """The time column a P's current phase accumulates into."""
+    ph = pst[p, PF_PHASE]
+    if ph == PH_RUN or ph == PH_GCWORK:
+        return PF_T_RUN
+    if ph == PH_EXEC:
+        return PF_T_SPIN if pst[p, PF_SPINNING] == 1 else PF_T_SCHED
+    if ph == PH_PAUSE:
+        return PF_T_SPIN
+    if ph == PH_WAKE:
+        return PF_T_WAKE
+    if ph == PH_SYSCALL:
+        return PF_T_SYSCALL
+    return PF_T_IDLE
+
+
+@njit(cache=True)
+def os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, a, flag):
+    """Actor a's M leaves the CPU: its pending event is kept aside (see heap_set)."""
+    t = act_time[a]
+    if t < INF_NS:
+        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, INF_NS)
+    sched[N_SCHED + a] = flag
+    pend = sched[S_PEND_BASE] + a
+    if t >= INF_NS:
+        sched[pend] = INF_NS
+    elif flag == OFF_THROTTLED_WALL:
+        sched[pend] = t
+    else:
+        sched[pend] = t - sched[S_NOW]
+
+
+@njit(cache=True)
+def os_freeze_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, p, flag):
+    account(pst, sched, p, sched[S_NOW], phase_col(pst, p))
+    pst[p, PF_OFF_SINCE] = sched[S_NOW]
+    os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, p, flag)
+
+
+@njit(cache=True)
+def os_thaw(hp_actor, hp_pos, act_time, act_seq, sched, a, t):
+    """Actor a's M is back on a CPU at t: its kept event resumes (a delay from t, or a
+    wall-clock time no earlier than t)."""
+    flag = sched[N_SCHED + a]
+    sched[N_SCHED + a] = 0
+    pend = sched[sched[S_PEND_BASE] + a]
+    if pend < INF_NS:
+        if flag == OFF_THROTTLED_WALL:
+            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, pend if pend > t else t)
+        else:
+            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, t + pend)
+
+
+@njit(cache=True)
+def os_thaw_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, p, t):
+    """A P's M runs again at t: the goroutine's CPU work resumes where it stopped."""
+    if sched[N_SCHED + p] != OFF_THROTTLED_WALL and pst[p, PF_PHASE] == PH_RUN:
+        pst[p, PF_RUN_START] += t - pst[p, PF_OFF_SINCE]
+    account(pst, sched, p, sched[S_NOW], PF_T_OSWAIT)
+    os_thaw(hp_actor, hp_pos, act_time, act_seq, sched, p, t)
+
+
+@njit(cache=True)
+def os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, a_os, a_quota):
+    """After an event that changed who needs a CPU: free cores go to the Ps waiting for one;
+    the time-slice and quota alarms are re-armed."""
+    sched[S_OS_DIRTY] = 0
+    now = sched[S_NOW]
+    if sched[S_OS_MODE] == OS_SHARED:
+        while sched[S_THROTTLED] == 0 and sched[S_NFREE_CORES] > 0 and sched[S_OSQ_N] > 0:
+            q = sched[S_OSQ_HEAD]
+            sched[S_OSQ_HEAD] = pst[q, PF_OS_LINK]
+            if sched[S_OSQ_HEAD] < 0:
+                sched[S_OSQ_TAIL] = -1
+            sched[S_OSQ_N] -= 1
+            quota_charge(sched)
+            n = sched[S_NFREE_CORES]
+            core = sched[sched[S_CORE_BASE] + n - 1]
+            sched[S_NFREE_CORES] = n - 1
+            pst[q, PF_CORE] = core
+            pst[q, PF_NODE] = core // sched[S_CPN]
+            pst[q, PF_ONCPU] = 1
+            pst[q, PF_OS_SINCE] = now
+            sched[S_OS_RUNNING] += 1
+            counters[K_OS_SWITCHES] += 1
+            os_thaw_p(
+                hp_actor, hp_pos, act_time, act_seq, sched, pst, q, now + costs[C_THREAD_SWITCH]
+            )
+        t = INF_NS
+        if sched[S_OSQ_N] > 0 and sched[S_THROTTLED] == 0:
+            for p in range(pst.shape[0]):
+                if pst[p, PF_ONCPU] == 1 and sched[N_SCHED + p] == 0:
+                    e = pst[p, PF_OS_SINCE] + costs[C_OS_TIMESLICE]
+                    if e < t:
+                        t = e
+            if t < now:
+                t = now
+        if t != act_time[a_os]:
+            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_os, t)
+    if sched[S_QUOTA_NS] > 0:
+        t = sched[S_PERIOD_END]
+        if sched[S_THROTTLED] == 0 and sched[S_OS_RUNNING] > 0:
+            r = sched[S_OS_RUNNING]
+            left = sched[S_QUOTA_LEFT]
+            e = sched[S_QUOTA_T] + ((left + r - 1) // r if left > 0 else 0)
+            if e < t:
+                t = e
+        if t < now:
+            t = now
+        if t != act_time[a_quota]:
+            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_quota, t)
+
+
+@njit(cache=True)
+def os_slice_end(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs):
+    """The OS's time slice: the thread that has held its core longest, if it has had a full
+    slice and others wait, goes to the back of the run queue (CFS-like round robin)."""
+    if sched[S_OSQ_N] == 0 or sched[S_THROTTLED] != 0:
+        return
+    now = sched[S_NOW]
+    best = -1
+    for p in range(pst.shape[0]):
+        if pst[p, PF_ONCPU] == 1 and sched[N_SCHED + p] == 0:
+            if best < 0 or pst[p, PF_OS_SINCE] < pst[best, PF_OS_SINCE]:
+                best = p
+    if best < 0 or pst[best, PF_OS_SINCE] + costs[C_OS_TIMESLICE] > now:
+        sched[S_OS_DIRTY] = 1
+        return
+    quota_charge(sched)
+    os_freeze_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, best, OFF_QUEUED)
+    pst[best, PF_ONCPU] = 0
+    sched[S_OS_RUNNING] -= 1
+    sched[sched[S_CORE_BASE] + sched[S_NFREE_CORES]] = pst[best, PF_CORE]
+    sched[S_NFREE_CORES] += 1
+    pst[best, PF_OS_LINK] = -1
+    if sched[S_OSQ_TAIL] >= 0:
+        pst[sched[S_OSQ_TAIL], PF_OS_LINK] = best
+    else:
+        sched[S_OSQ_HEAD] = best
+    sched[S_OSQ_TAIL] = best
+    sched[S_OSQ_N] += 1
+    sched[S_OS_DIRTY] = 1
+
+
+@njit(cache=True)
+def quota_throttle(
+    hp_actor, hp_pos, act_time, act_seq, sched, pst, a_first_wall, a_end, a_gc, a_snap
+):
+    """The quota is spent: every M of the container stops until the period ends (CFS
+    bandwidth control). Ps doing CPU work resume where they stopped; wall-clock events (a
+    syscall's end, sysmon's sleep, the poller's timeout) happen when due or at the end."""
+    sched[S_THROTTLED] = 1
+    sched[S_THROTTLE_T] = sched[S_NOW]
+    for p in range(pst.shape[0]):
+        if sched[N_SCHED + p] != 0:
+            continue  # waiting for a core already
+        if pst[p, PF_ONCPU] == 1:
+            os_freeze_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, p, OFF_THROTTLED)
+        elif pst[p, PF_PHASE] == PH_SYSCALL:
+            os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, p, OFF_THROTTLED_WALL)
+    for a in range(a_first_wall, a_end):
+        if a != a_gc and a != a_snap:
+            os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, a, OFF_THROTTLED_WALL)
+    os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, a_gc, OFF_THROTTLED)
+
+
+@njit(cache=True)
+def quota_unthrottle(hp_actor, hp_pos, act_time, act_seq, sched, pst, a_first_wall, a_end):
+    """A new period: the container's Ms run again (in the order they stopped)."""
+    now = sched[S_NOW]
+    sched[S_THROTTLED] = 0
+    d = now - sched[S_THROTTLE_T]
+    if sched[S_LOCK_FREE_AT] > sched[S_THROTTLE_T]:
+        sched[S_LOCK_FREE_AT] += d  # a lock held when the quota ran out stays held meanwhile
+    for p in range(pst.shape[0]):
+        f = sched[N_SCHED + p]
+        if f == OFF_THROTTLED:
+            os_thaw_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, p, now)
+        elif f == OFF_THROTTLED_WALL:
+            os_thaw(hp_actor, hp_pos, act_time, act_seq, sched, p, now)
+    for a in range(a_first_wall, a_end):
+        if sched[N_SCHED + a] != 0:
+            os_thaw(hp_actor, hp_pos, act_time, act_seq, sched, a, now)
+    return d
+
+
 @njit(cache=True)
 def pidleput(sched, pst, pidle, p):
     """pidleput: the P joins the idle stack (LIFO, as sched.pidle)."""
     pidle[sched[S_NPIDLE]] = p
     sched[S_NPIDLE] += 1
-    pst[p, PF_PHASE] = PH_IDLE
+    set_phase(sched, pst, p, PH_IDLE)
 
 
 @njit(cache=True)
@@ -618,7 +969,7 @@ def startm(
     account(pst, sched, p, sched[S_NOW], PF_T_IDLE)
     delay = attach_m(sched, pst, midle, counters, costs, p)
     pst[p, PF_SPINNING] = 1 if spinning else 0
-    pst[p, PF_PHASE] = PH_WAKE
+    set_phase(sched, pst, p, PH_WAKE)
     sched[S_WAKES] += 1
     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, at_ns + delay)
 
@@ -692,7 +1043,7 @@ def handoffp(
     done = lock_acquire(sched, costs, counters, now, 1)
     if sched[S_GCWAITING] != 0:
         # the world is stopping: the P stops here (_Pgcstop; the caller rechecks stopwait)
-        pst[p, PF_PHASE] = PH_GCSTOP
+        set_phase(sched, pst, p, PH_GCSTOP)
         pst[p, PF_SPINNING] = 0
         heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
         return done
@@ -1537,12 +1888,12 @@ def stw_begin(
         if ph == PH_IDLE:
             pidle_remove(sched, pidle, p)
             account(pst, sched, p, now, PF_T_IDLE)
-            pst[p, PF_PHASE] = PH_GCSTOP
+            set_phase(sched, pst, p, PH_GCSTOP)
         elif ph == PH_GCWORK:
             account(pst, sched, p, now, PF_T_RUN)
             gc_worker_end(sched, gt, pst, counters, p, now)
             stopm(sched, pst, midle, p)
-            pst[p, PF_PHASE] = PH_GCSTOP
+            set_phase(sched, pst, p, PH_GCSTOP)
             heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
         elif ph == PH_RUN:
             pst[p, PF_PREEMPT] = 2
@@ -1594,7 +1945,7 @@ def gcstopm(sched, pst, midle, p, now):
         pst[p, PF_SPINNING] = 0
         sched[S_NMSPINNING] -= 1
     stopm(sched, pst, midle, p)
-    pst[p, PF_PHASE] = PH_GCSTOP
+    set_phase(sched, pst, p, PH_GCSTOP)
     pst[p, PF_CURG] = -1
     pst[p, PF_PREEMPT] = 0
 
@@ -1993,7 +2344,7 @@ def find_runnable(
                 c = lock_acquire(sched, costs, counters, c, 1)
             if (rules & RULE_SPIN_GLOBAL_RECHECK) and sched[S_RUNQ_SIZE] > 0:
                 pp = pidleget(sched, pidle)  # pidlegetSpinning: our own P, just put back
-                pst[pp, PF_PHASE] = PH_EXEC
+                set_phase(sched, pst, pp, PH_EXEC)
                 g, nb = globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules)
                 counters[K_GGETS] += nb
                 become_spinning(sched, pst, counters, p)
@@ -2006,7 +2357,7 @@ def find_runnable(
                     c = lock_acquire(sched, costs, counters, c, 1)
                     pp = pidleget(sched, pidle)
                     if pp >= 0:
-                        pst[pp, PF_PHASE] = PH_EXEC
+                        set_phase(sched, pst, pp, PH_EXEC)
                         become_spinning(sched, pst, counters, p)
                         again = True
                     else:
@@ -2136,6 +2487,19 @@ def check_invariants(sched, gt, pst, runq, pidle, iparams):
         and sched[S_WAKES] == 0
     ):
         return 7
+    if sched[S_OS_MODE] != OS_OFF:
+        oncpu = 0
+        for p in range(n):
+            if pst[p, PF_ONCPU] == 1:
+                oncpu += 1
+                if not p_busy(pst[p, PF_PHASE]):
+                    return 14
+            elif p_busy(pst[p, PF_PHASE]) and sched[N_SCHED + p] != OFF_QUEUED:
+                return 14
+        if oncpu != sched[S_OS_RUNNING]:
+            return 14
+        if sched[S_OS_MODE] == OS_SHARED and oncpu + sched[S_NFREE_CORES] != sched[S_NCPU]:
+            return 14
     return 0
 
 
@@ -2378,6 +2742,8 @@ def run_kernel(
     A_TIMERPROC = NP + 4  # Go <= 1.13: the timer thread (timerproc in notetsleepg)
     A_GC = NP + 5  # the collector's next step (trigger, end of a stop-the-world, end of mark)
     A_SM0 = NP + 6  # syscall-M actors follow
+    A_OS = A_SM0 + sm.shape[0]  # the OS's time slice (Ps sharing cores)
+    A_QUOTA = A_OS + 1  # the CPU quota's next step (the period's end, or the quota spent)
     version = iparams[I_GO_VERSION]
     gc_on = iparams[I_GC] != 0
     sampling = iparams[I_SAMPLING] != 0
@@ -2489,6 +2855,8 @@ def run_kernel(
             )
     if warm_n == 0 or arrivals == ARR_BURST:
         sched[S_WINDOW_START] = 0
+    if sched[S_OS_MODE] != OS_OFF:
+        os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, A_OS, A_QUOTA)
 
     status = ST_OK
     while sched[S_COMPLETED] < n_goroutines:
@@ -2528,7 +2896,7 @@ def run_kernel(
                     account(pst, sched, pp, now, PF_T_IDLE)
                     attach_m(sched, pst, midle, counters, costs, pp)
                     pst[pp, PF_CURG] = g
-                    pst[pp, PF_PHASE] = PH_EXEC
+                    set_phase(sched, pst, pp, PH_EXEC)
                     sched[S_INHAND] += 1
                     pst[pp, PF_SCHED_START] = now
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, pp, now)
@@ -2541,7 +2909,7 @@ def run_kernel(
                     account(pst, sched, pp, now, PF_T_IDLE)
                     attach_m(sched, pst, midle, counters, costs, pp)
                     pst[pp, PF_CURG] = g
-                    pst[pp, PF_PHASE] = PH_EXEC
+                    set_phase(sched, pst, pp, PH_EXEC)
                     sched[S_INHAND] += 1
                     pst[pp, PF_SCHED_START] = now
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, pp, now + costs[C_SWITCH])
@@ -2981,12 +3349,12 @@ def run_kernel(
                     )
                     pst[pp, PF_CURG] = g
                     pst[pp, PF_INHERIT] = 0
-                    pst[pp, PF_PHASE] = PH_EXEC
+                    set_phase(sched, pst, pp, PH_EXEC)
                     sched[S_INHAND] += 1
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, pp, done + costs[C_SWITCH])
                 else:
                     # nothing ready after all: acquirep and look for work (goto top)
-                    pst[pp, PF_PHASE] = PH_WAKE
+                    set_phase(sched, pst, pp, PH_WAKE)
                     sched[S_WAKES] += 1
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, pp, done)
             else:
@@ -3229,6 +3597,38 @@ def run_kernel(
                     )
                 gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
 
+        elif a == A_OS:
+            # ---- the OS's time slice ends: the longest-running thread yields its core -------
+            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_OS, INF_NS)
+            os_slice_end(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs)
+
+        elif a == A_QUOTA:
+            # ---- cgroup cpu.max: a new period refills the quota; a spent quota throttles -----
+            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_QUOTA, INF_NS)
+            quota_charge(sched)
+            if now >= sched[S_PERIOD_END]:
+                if sched[S_THROTTLED] != 0:
+                    counters[K_THROTTLED_NS] += quota_unthrottle(
+                        hp_actor, hp_pos, act_time, act_seq, sched, pst, A_SYSMON, A_OS
+                    )
+                    if gc_on:
+                        sched[S_HEAP_T] = now  # the heap and the mark did not move meanwhile
+                        sched[S_MARK_T] = now
+                while sched[S_PERIOD_END] <= now:
+                    sched[S_PERIOD_END] += sched[S_PERIOD_NS]
+                    counters[K_QUOTA_PERIODS] += 1
+                sched[S_QUOTA_LEFT] = sched[S_QUOTA_NS]
+            elif sched[S_QUOTA_LEFT] <= 0 and sched[S_THROTTLED] == 0:
+                if gc_on:
+                    gc_advance(sched, gt, now)
+                quota_throttle(
+                    hp_actor, hp_pos, act_time, act_seq, sched, pst, A_SYSMON, A_OS, A_GC, A_SNAP
+                )
+                counters[K_THROTTLED_PERIODS] += 1
+                if inj_free_at < sched[S_PERIOD_END]:
+                    inj_free_at = sched[S_PERIOD_END]  # the injecting M is throttled too
+            sched[S_OS_DIRTY] = 1
+
         elif a >= A_SM0:
             # ---- exitsyscall without a P: an idle P, else the global queue and stopm ----------
             slot = a - A_SM0
@@ -3251,7 +3651,7 @@ def run_kernel(
                 pst[pp, PF_M] = m
                 pst[pp, PF_CURG] = g
                 pst[pp, PF_INHERIT] = 2  # execute(gp, false), not a runnable->running delay
-                pst[pp, PF_PHASE] = PH_EXEC
+                set_phase(sched, pst, pp, PH_EXEC)
                 pst[pp, PF_SCHED_START] = now
                 sched[S_INHAND] += 1
                 heap_set(hp_actor, hp_pos, act_time, act_seq, sched, pp, done + costs[C_SWITCH])
@@ -3763,7 +4163,7 @@ def run_kernel(
                     counters[K_SYSCALLS] += 1
                     sched[S_BLOCKED] += 1
                     pst[p, PF_SYSCALLTICK] += 1
-                    pst[p, PF_PHASE] = PH_SYSCALL
+                    set_phase(sched, pst, p, PH_SYSCALL)
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, end)
                     _trace(
                         trace,
@@ -3943,7 +4343,7 @@ def run_kernel(
                 nxt = gt[g, GF_PC] + 1  # a CPU phase follows every syscall, by construction
                 gt[g, GF_PC] = nxt
                 gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt)
-                pst[p, PF_PHASE] = PH_RUN
+                set_phase(sched, pst, p, PH_RUN)
                 pst[p, PF_RUN_START] = now
                 sched[S_RUNNING] += 1
                 if gc_on:
@@ -4054,7 +4454,7 @@ def run_kernel(
                     else:
                         counters[K_MIGR_REMOTE] += 1
                 gt[g, GF_LAST_CORE] = core
-                pst[p, PF_PHASE] = PH_RUN
+                set_phase(sched, pst, p, PH_RUN)
                 pst[p, PF_RUN_START] = now
                 _trace(
                     trace, sched, now, EV_EXEC, p, pst[p, PF_M], gt[g, GF_SEQ], pst[p, PF_INHERIT]
@@ -4154,7 +4554,7 @@ def run_kernel(
                 if out == FOUND:
                     pst[p, PF_CURG] = g
                     pst[p, PF_INHERIT] = 1 if inherit else 0
-                    pst[p, PF_PHASE] = PH_EXEC
+                    set_phase(sched, pst, p, PH_EXEC)
                     sched[S_INHAND] += 1
                     sw = 0 if policy == POLICY_CENTRAL else costs[C_SWITCH]
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, c + sw)
@@ -4186,7 +4586,7 @@ def run_kernel(
                         sched[S_NMSPINNING] -= 1
                     gc_advance(sched, gt, now)
                     sched[S_NWORKERS] += 1
-                    pst[p, PF_PHASE] = PH_GCWORK
+                    set_phase(sched, pst, p, PH_GCWORK)
                     pst[p, PF_GC_MODE] = g
                     pst[p, PF_GC_SINCE] = now
                     pst[p, PF_PREEMPT] = 0
@@ -4221,7 +4621,7 @@ def run_kernel(
                     _trace(
                         trace, sched, now, EV_PAUSE, p, pst[p, PF_M], -1, pst[p, PF_STEAL_VICTIM]
                     )
-                    pst[p, PF_PHASE] = PH_PAUSE
+                    set_phase(sched, pst, p, PH_PAUSE)
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, c)
                 elif out == PARK or out == PARK_NETPOLL:
                     # stopm: the M parks (or blocks in netpoll); the P (already idle) waits
@@ -4255,6 +4655,10 @@ def run_kernel(
                 else:
                     code = 11
 
+        if sched[S_OS_DIRTY] != 0:
+            os_settle(
+                hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, A_OS, A_QUOTA
+            )
         if code == 0 and check:
             code = check_invariants(sched, gt, pst, runq, pidle, iparams)
         if code != 0:
@@ -4267,9 +4671,22 @@ def run_kernel(
     counters[K_END_NS] = end
     if sched[S_WINDOW_END] > end:
         sched[S_WINDOW_END] = end
+    if sched[S_THROTTLED] != 0:
+        counters[K_THROTTLED_NS] += end - sched[S_THROTTLE_T]
     for p in range(NP):
         ph = pst[p, PF_PHASE]
-        if ph == PH_IDLE:
+        if sched[S_OS_MODE] != OS_OFF and sched[N_SCHED + p] != 0 and ph != PH_SYSCALL:
+            # off the CPU at the end: waiting for a core (or throttled) since PF_OFF_SINCE
+            account(pst, sched, p, end, PF_T_OSWAIT)
+            if ph == PH_RUN:
+                _account_cpu(
+                    sched,
+                    counters,
+                    gt[pst[p, PF_CURG], GF_CLASS],
+                    pst[p, PF_RUN_START],
+                    pst[p, PF_OFF_SINCE],
+                )
+        elif ph == PH_IDLE:
             account(pst, sched, p, end, PF_T_IDLE)
         elif ph == PH_RUN:
             account(pst, sched, p, end, PF_T_RUN)
@@ -4291,6 +4708,7 @@ def run_kernel(
         counters[K_T_WAKE] += pst[p, PF_T_WAKE]
         counters[K_T_IDLE] += pst[p, PF_T_IDLE]
         counters[K_T_SYSCALL] += pst[p, PF_T_SYSCALL]
+        counters[K_T_OSWAIT] += pst[p, PF_T_OSWAIT]
     w = sched[S_WINDOW_END] - sched[S_WINDOW_START]
     counters[K_WINDOW_NS] = w if w > 0 else 0
     return status, gt, nph
