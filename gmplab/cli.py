@@ -61,8 +61,36 @@ def _number(name, kind=float):
 def _add_simulate(sub):
     p = sub.add_parser("simulate", help="simulate one configuration")
     p.add_argument("--policy", default="go", help="go | global | central | partitioned")
-    p.add_argument("--topology", default="1x4", help="NODESxCORES, e.g. 2x8")
-    p.add_argument("--gomaxprocs", type=_number("--gomaxprocs", int), default=None)
+    p.add_argument(
+        "--topology",
+        default="1x4",
+        help="NODESxCORES, e.g. 2x8, or a preset: laptop, server, server-2s, xeon-2x48, "
+        "epyc-96, epyc-2s-128",
+    )
+    p.add_argument(
+        "--distances",
+        default=None,
+        help="the SLIT matrix as rows separated by ';', e.g. '10,21;21,10' (10 on the diagonal)",
+    )
+    p.add_argument(
+        "--gomaxprocs",
+        type=_gomaxprocs,
+        default=None,
+        help="Ps (may exceed the CPUs: Ms then share them); auto: Go 1.25's default "
+        "(the CPUs, or the CPU quota rounded up, at least 2)",
+    )
+    p.add_argument(
+        "--cpu-quota-ms",
+        type=_number("--cpu-quota-ms"),
+        default=None,
+        help="cgroup cpu.max quota: CPU ms the container may use per period",
+    )
+    p.add_argument("--cpu-period-ms", type=_number("--cpu-period-ms"), default=100.0)
+    p.add_argument(
+        "--lock",
+        default=None,
+        help="sched.lock: fifo | spinbit (default: spinbit for go >= 1.24, else fifo)",
+    )
     g = p.add_mutually_exclusive_group()
     g.add_argument("--load", type=_number("--load"), help="lambda*E[S]/min(GOMAXPROCS, cores)")
     g.add_argument("--arrival-rate-per-s", type=_number("--arrival-rate-per-s"))
@@ -237,7 +265,11 @@ def _spec_kwargs(args) -> dict:
     return dict(
         policy=args.policy,
         topology=args.topology,
+        distances=_distances(args.distances),
         gomaxprocs=args.gomaxprocs,
+        cpu_quota_ms=args.cpu_quota_ms,
+        cpu_period_ms=args.cpu_period_ms,
+        lock=args.lock,
         load=args.load,
         arrival_rate_per_s=args.arrival_rate_per_s,
         arrivals=args.arrivals,
@@ -369,6 +401,24 @@ def cmd_simulate(args) -> int:
         with pl.Config(tbl_rows=args.trace_events, tbl_hide_dataframe_shape=True):
             print(result.events().drop("replication"))
     return 0
+
+
+def _gomaxprocs(text):
+    if text == "auto":
+        return "auto"
+    return _number("--gomaxprocs", int)(text)
+
+
+def _distances(text):
+    """'10,21;21,10' -> ((10, 21), (21, 10))."""
+    from .errors import SpecError
+
+    if text is None:
+        return None
+    try:
+        return tuple(tuple(int(x) for x in row.split(",")) for row in text.split(";"))
+    except ValueError:
+        raise SpecError("--distances", "rows of integers: '10,21;21,10'", text) from None
 
 
 def _numbers(flag, text):

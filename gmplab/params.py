@@ -485,6 +485,9 @@ class RunSpec:
     # cgroup cpu.max: CPU time the container may use per period (None: no quota)
     cpu_quota_ms: float | None = None
     cpu_period_ms: float = 100.0  # the period (Linux's default cfs_period_us is 100 ms)
+    # sched.lock's discipline: "fifo" (a FIFO hand-off mutex) or "spinbit" (Go 1.24+'s);
+    # None: spinbit for policy go at go_version >= 1.24, else fifo (docs/model.md)
+    lock: str | None = None
 
     @property
     def procs(self) -> int:
@@ -527,6 +530,13 @@ class RunSpec:
             self.workload.has_sleeps() and self.go_version_int() >= kc.V_TIMERS_ON_PS
         )
 
+    def lock_kind(self) -> str:
+        if self.lock is not None:
+            return self.lock
+        if self.policy == "go" and self.go_version_int() >= kc.V_SPINBIT:
+            return "spinbit"
+        return "fifo"
+
     def go_version_int(self) -> int:
         major, minor = self.go_version.split(".")
         return int(major) * 100 + int(minor)
@@ -559,6 +569,8 @@ class RunSpec:
             raise SpecError(
                 "cpu_quota_ms", "a number of ms in (0, 1e6] (cgroup cpu.max)", self.cpu_quota_ms
             )
+        if self.lock is not None and self.lock not in kc.LOCKS:
+            raise SpecError("lock", f"one of {sorted(kc.LOCKS)} (or omitted)", self.lock)
         if not _is_num(self.cpu_period_ms) or not 1 <= self.cpu_period_ms <= 1000:
             raise SpecError("cpu_period_ms", "a number of ms in [1, 1000]", self.cpu_period_ms)
         w = self.workload
@@ -782,6 +794,7 @@ class RunSpec:
             **self.topology.to_dict(),
             "cores": self.topology.cores,
             **({"cpus": self.topology.cpus} if self.topology.cpus != self.topology.cores else {}),
+            "lock": self.lock_kind(),
             **(
                 {"cpu_quota_ms": self.cpu_quota_ms, "cpu_period_ms": self.cpu_period_ms}
                 if self.cpu_quota_ms is not None
@@ -945,12 +958,12 @@ def make_spec(
     service_data_unit: str = "ns",
     pool_workers: int = 0,
     distances=None,
-    smt_factor: float | None = None,
     cpu_quota_ms: float | None = None,
     cpu_period_ms: float = 100.0,
+    lock: str | None = None,
 ) -> RunSpec:
     """Build and validate a RunSpec from plain arguments (the API's and the CLI's one path)."""
-    topo = Topology.parse(topology, distances, smt_factor)
+    topo = Topology.parse(topology, distances)
     if gomaxprocs == "auto":
         gomaxprocs = auto_gomaxprocs(topo.cpus, cpu_quota_ms, cpu_period_ms)
     data = None
@@ -1017,6 +1030,7 @@ def make_spec(
         latency_sampling=latency_sampling,
         cpu_quota_ms=cpu_quota_ms,
         cpu_period_ms=cpu_period_ms,
+        lock=lock,
     )
     return spec.validate()
 

@@ -67,6 +67,22 @@ def _program_rows(phases) -> tuple:
     return np.array(rows, dtype=np.float64), emp_rows
 
 
+def cost_tables(spec: RunSpec) -> np.ndarray:
+    """The costs array with the machine's per-node-pair tables appended (consts.CT_*): what a
+    cache line, a steal probe and a migration cost between two NUMA nodes, by SLIT distance."""
+    c = spec.costs.as_dict()
+    d = spec.topology.distance_matrix().astype(np.float64)
+    local = d == 10
+    line = np.where(local, c["cacheline_local_ns"], c["cacheline_remote_ns"] * d / 20.0)
+    probe = c["steal_probe_ns"] * d / 10.0
+    per_kib = np.where(
+        local, c["migration_local_ns_per_kib"], c["migration_remote_ns_per_kib"] * d / 20.0
+    )
+    migr = c["working_set_kib"] * per_kib
+    tables = [np.rint(t).astype(np.int64).ravel() for t in (line, probe, migr, d)]
+    return np.concatenate([spec.costs.to_array(), [d.shape[0]], *tables]).astype(np.int64)
+
+
 def _machine(spec: RunSpec, sched: np.ndarray, pst: np.ndarray, n_actors: int) -> tuple:
     """The OS layer's state: its mode, per-actor slots in sched's tail, free cores, quota."""
     topo = spec.topology
@@ -81,6 +97,10 @@ def _machine(spec: RunSpec, sched: np.ndarray, pst: np.ndarray, n_actors: int) -
     out[kc.S_CPN] = topo.cpus_per_node
     out[kc.S_OSQ_HEAD] = -1
     out[kc.S_OSQ_TAIL] = -1
+    out[kc.S_LOCK_KIND] = kc.LOCKS[spec.lock_kind()]
+    out[kc.S_LOCK_HOLDER] = -1
+    out[kc.S_LOCK_NODE] = -1
+    out[kc.S_CUR_P] = -1
     np_ = pst.shape[0]
     if np_ > ncpu:
         out[kc.S_OS_MODE] = kc.OS_SHARED
@@ -291,7 +311,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     return dict(
         iparams=iparams,
         fparams=fparams,
-        costs=spec.costs.to_array(),
+        costs=cost_tables(spec),
         coprimes=_coprimes(np_),
         rng=rng_state,
         sched=sched,

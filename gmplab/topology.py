@@ -1,8 +1,7 @@
-"""Machine layouts: NUMA nodes x cores per node, their SLIT distances, and SMT siblings."""
+"""Machine layouts: NUMA nodes x cores per node and their SLIT distances."""
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -48,14 +47,12 @@ PRESETS = {
 
 @dataclass(frozen=True)
 class Topology:
-    """A machine: ``nodes`` NUMA nodes of ``cores_per_node`` cores, an optional SLIT distance
-    matrix (10 on the diagonal; default 20 off it), and optional SMT: two hardware threads per
-    core, each running at ``smt_factor`` of a core's speed while its sibling is busy."""
+    """A machine: ``nodes`` NUMA nodes of ``cores_per_node`` cores and an optional SLIT
+    distance matrix (10 on the diagonal; default 20 off it)."""
 
     nodes: int  # NUMA nodes
     cores_per_node: int  # cores in each node
     distances: tuple | None = None  # SLIT rows (nodes x nodes); None: 10 local, 20 remote
-    smt_factor: float | None = None  # SMT on: a thread's speed while its sibling runs
 
     @property
     def cores(self) -> int:
@@ -63,30 +60,24 @@ class Topology:
 
     @property
     def cpus(self) -> int:
-        """Logical CPUs (what runtime.NumCPU reports): cores, twice that with SMT."""
-        return self.cores * (2 if self.smt_factor is not None else 1)
+        """Logical CPUs (what runtime.NumCPU reports): one per core (no SMT siblings yet)."""
+        return self.cores
 
     @property
     def cpus_per_node(self) -> int:
         return self.cpus // self.nodes
 
     def __str__(self) -> str:
-        s = f"{self.nodes}x{self.cores_per_node}"
-        if self.smt_factor is not None:
-            s += f"+smt{self.smt_factor:g}"
-        return s
+        return f"{self.nodes}x{self.cores_per_node}"
 
     @classmethod
-    def parse(cls, text, distances=None, smt_factor=None) -> Topology:
+    def parse(cls, text, distances=None) -> Topology:
         """``"NODESxCORES"`` (e.g. ``"2x8"``) or a preset name, with an optional SLIT matrix
-        (a list of rows) and SMT factor."""
+        (a list of rows)."""
         if isinstance(text, Topology):
-            if distances is None and smt_factor is None:
+            if distances is None:
                 return text
-            base = text
-            text = f"{base.nodes}x{base.cores_per_node}"
-            distances = distances if distances is not None else base.distances
-            smt_factor = smt_factor if smt_factor is not None else base.smt_factor
+            text = f"{text.nodes}x{text.cores_per_node}"
         if not isinstance(text, str):
             raise SpecError("topology", "a string NODESxCORES such as '2x8'", text)
         preset_dist = None
@@ -105,10 +96,7 @@ class Topology:
                 "topology", f"nodes >= 1, cores per node >= 1, at most {MAX_CORES} cores", text
             )
         d = distances if distances is not None else preset_dist
-        topo = cls(nodes, cpn, _check_distances(d, nodes), _check_smt(smt_factor))
-        if topo.cpus > MAX_CORES:
-            raise SpecError("topology", f"at most {MAX_CORES} logical CPUs", str(topo))
-        return topo
+        return cls(nodes, cpn, _check_distances(d, nodes))
 
     def node_of_core(self, core: int) -> int:
         return core // self.cores_per_node
@@ -126,8 +114,6 @@ class Topology:
         out = {"topology": f"{self.nodes}x{self.cores_per_node}"}
         if self.distances is not None:
             out["distances"] = [list(r) for r in self.distances]
-        if self.smt_factor is not None:
-            out["smt_factor"] = self.smt_factor
         return out
 
 
@@ -150,15 +136,3 @@ def _check_distances(d, nodes: int):
             if i != j and not LOCAL_DISTANCE <= x <= 254:
                 raise SpecError(f"distances[{i}][{j}]", "an integer in [10, 254]", x)
     return rows
-
-
-def _check_smt(f):
-    if f is None:
-        return None
-    if isinstance(f, bool) or not isinstance(f, int | float) or not math.isfinite(f):
-        raise SpecError("smt_factor", "a number in (0, 1]", f)
-    if not 0 < f <= 1:
-        raise SpecError(
-            "smt_factor", "a number in (0, 1] (a thread's speed beside a busy sibling)", f
-        )
-    return float(f)

@@ -206,7 +206,7 @@ def _costs_file(tmp_path: Path, data: dict) -> str:
 BAD_INPUT = [
     ("gomaxprocs-zero", {"gomaxprocs": 0}, ("gomaxprocs",)),
     ("gomaxprocs-negative", {"gomaxprocs": -2}, ("gomaxprocs",)),
-    ("gomaxprocs-above-cores", {"gomaxprocs": 5}, ("gomaxprocs",)),
+    ("gomaxprocs-above-max", {"gomaxprocs": 5000}, ("gomaxprocs",)),
     ("gomaxprocs-not-int", {"gomaxprocs": "two"}, ("gomaxprocs",)),
     ("topology-garbage", {"topology": "1y4"}, ("topology",)),
     ("topology-empty", {"topology": ""}, ("topology",)),
@@ -276,10 +276,12 @@ def test_bad_costs_file_one_line(capsys, tmp_path, case, data, names):
     assert_one_line_error(rc, out, err, names)
 
 
-def test_gomaxprocs_error_names_the_core_count(capsys):
-    rc, out, err = run_cli(capsys, _with(BASE, topology="1x3", gomaxprocs=4))
+def test_gomaxprocs_above_the_cores_shares_them_and_its_bound_is_named(capsys):
+    d = run_json(capsys, _with(BASE, topology="1x3", gomaxprocs=4))
+    assert d["spec"]["gomaxprocs"] == 4 and d["spec"]["cores"] == 3
+    rc, out, err = run_cli(capsys, _with(BASE, topology="1x3", gomaxprocs=5000))
     assert_one_line_error(rc, out, err, ("gomaxprocs",))
-    assert "3" in err
+    assert "4096" in err
 
 
 def test_good_edge_inputs_run(capsys, tmp_path):
@@ -326,7 +328,7 @@ def test_subprocess_json_matches_in_process(capsys):
 
 def test_subprocess_bad_input():
     p = subprocess.run(
-        [sys.executable, "-m", "gmplab.cli", *_with(BASE, gomaxprocs=9)],
+        [sys.executable, "-m", "gmplab.cli", *_with(BASE, gomaxprocs=9999)],
         capture_output=True,
         text=True,
         timeout=300,

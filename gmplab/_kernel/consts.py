@@ -18,6 +18,12 @@ SYSMON_IDLE_ROUNDS_BEFORE_BACKOFF = 50  # sysmon: "start doubling the sleep afte
 # lock2 (lock_spinbit.go) spins 4 x procyield(30) then osyield before sleeping on a futex:
 # a waiter that has waited longer than this is asleep, and the hand-off costs a futex wake.
 LOCK_SPIN_WINDOW_NS = 2_000
+# sched.lock disciplines
+LOCK_FIFO = 0  # the foundation's FIFO hand-off mutex: the lock passes to the next waiter
+LOCK_SPINBIT = 1  # Go 1.24+'s spinbit mutex (lock_spinbit.go): one waiter spins, the others
+# sleep; an unlock wakes a sleeper only when nobody spins, and newcomers may barge in
+LOCKS = {"fifo": LOCK_FIFO, "spinbit": LOCK_SPINBIT}
+V_SPINBIT = 124  # Go 1.24: the spinbit mutex (GOEXPERIMENT on by default; permanent in 1.25)
 
 INF_NS = 1 << 62  # "never": an actor with nothing scheduled
 # actors after the GOMAXPROCS Ps: arrivals NP, sysmon NP+1, snapshots NP+2, the M blocked in
@@ -135,6 +141,13 @@ COST_KEYS = (
     C_ALLOC_NS_PER_KIB,
 ) = range(len(COST_KEYS))
 N_COSTS = len(COST_KEYS)
+# the costs array goes on with the machine's per-node-pair tables: costs[N_COSTS] = nodes,
+# then nodes x nodes tables (row: the acting P's node, column: the other side's), in ns:
+CT_LINE = 0  # a contended cache line moving (cacheline_local in a node; remote x SLIT/20)
+CT_PROBE = 1  # reading a victim's ring head and tail (steal_probe_ns x SLIT/10)
+CT_MIGR = 2  # a goroutine's working set refilled after it moved (working_set_kib x per KiB)
+CT_DIST = 3  # the SLIT distance itself (10: the same node, or as close)
+N_COST_TABLES = 4
 
 # --- integer parameters (iparams) ----------------------------------------------------------------
 (
@@ -407,8 +420,21 @@ N_FPARAMS = 17
     S_THROTTLE_T,
     S_NCPU,
     S_CPN,
-) = range(91)
-N_SCHED = 91
+    S_CUR_P,
+    S_CUR_NODE,
+    S_LOCK_HOLDER,
+    S_LOCK_NODE,
+    S_LOCK_KIND,
+    S_LOCK_SPIN_UNTIL,
+    S_LOCK_GAP_LO,
+    S_LOCK_GAP_HI,
+) = range(99)
+N_SCHED = 99
+# S_LOCK_KIND: sched.lock's discipline (LOCK_*); spinbit: S_LOCK_SPIN_UNTIL, when the one
+# spinning waiter gets the lock; [S_LOCK_GAP_LO, S_LOCK_GAP_HI): the lock is free while the
+# sleeper it was released to wakes up, and a newcomer may take it meanwhile (barging)
+# S_CUR_P/S_CUR_NODE: the P whose M acts in this event (-1: an M without a P) and its node;
+# S_LOCK_HOLDER/S_LOCK_NODE: who last held sched.lock (its cache line is on that node)
 # S_NCPU: the logical CPUs the Ps may use; S_CPN: CPUs per NUMA node (a core's node)
 # The machine's CPUs (see os_need): S_OS_MODE 0: every P has its own core (GOMAXPROCS <=
 # cores, no quota: the OS is invisible); 1: Ps pinned to their cores, busy ones counted (a
@@ -679,6 +705,8 @@ COUNTER_NAMES = (
     "quota_periods",
     "throttled_periods",
     "throttled_ns",
+    "lock_barges",
+    "lock_sleeps",
 )
 K = {name: i for i, name in enumerate(COUNTER_NAMES)}
 (
@@ -772,6 +800,8 @@ K = {name: i for i, name in enumerate(COUNTER_NAMES)}
     K_QUOTA_PERIODS,
     K_THROTTLED_PERIODS,
     K_THROTTLED_NS,
+    K_LOCK_BARGES,
+    K_LOCK_SLEEPS,
 ) = range(len(COUNTER_NAMES))
 N_COUNTERS = len(COUNTER_NAMES)
 

@@ -32,6 +32,7 @@ from .consts import (
     ARR_SCHEDULE,
     C_ALLOC_NS_PER_KIB,
     C_ASYNC_PREEMPT,
+    C_CACHELINE_LOCAL,
     C_GC_MARK_PER_KIB,
     C_GC_MARKTERM,
     C_GC_SWEEPTERM,
@@ -45,11 +46,14 @@ from .consts import (
     C_OS_TIMESLICE,
     C_RUNNEXT_STEAL_PAUSE,
     C_RUNQ_OP,
-    C_STEAL_PROBE,
     C_SWITCH,
     C_SYSCALL_OVERHEAD,
     C_THREAD_SWITCH,
     C_WAKEUP,
+    CT_DIST,
+    CT_LINE,
+    CT_MIGR,
+    CT_PROBE,
     DIST_EMPIRICAL,
     EV_ARRIVE,
     EV_DONE,
@@ -130,7 +134,6 @@ from .consts import (
     I_ARRIVALS,
     I_CHECK,
     I_CLIENTS,
-    I_CORES_PER_NODE,
     I_EVENTS_MAX,
     I_GC,
     I_GC_DEDICATED,
@@ -187,7 +190,9 @@ from .consts import (
     K_HANDOFFS,
     K_JOINS,
     K_LOCK_ACQ,
+    K_LOCK_BARGES,
     K_LOCK_CONTENDED,
+    K_LOCK_SLEEPS,
     K_LOCK_WAIT,
     K_LOCKEDM_HANDOFFS,
     K_MAX_LIVE_SEEN,
@@ -242,6 +247,8 @@ from .consts import (
     K_WAKEUPS,
     K_WINDOW_NS,
     LOCK_SPIN_WINDOW_NS,
+    LOCK_SPINBIT,
+    N_COSTS,
     N_SCHED,
     OFF_QUEUED,
     OFF_THROTTLED,
@@ -360,6 +367,8 @@ from .consts import (
     S_COMPLETED,
     S_CORE_BASE,
     S_CPN,
+    S_CUR_NODE,
+    S_CUR_P,
     S_DEDICATED_NEEDED,
     S_GC_PHASE,
     S_GCAP,
@@ -378,6 +387,12 @@ from .consts import (
     S_LASTPOLL,
     S_LIVE,
     S_LOCK_FREE_AT,
+    S_LOCK_GAP_HI,
+    S_LOCK_GAP_LO,
+    S_LOCK_HOLDER,
+    S_LOCK_KIND,
+    S_LOCK_NODE,
+    S_LOCK_SPIN_UNTIL,
     S_LOCKED_WAIT,
     S_MARK_ALLOC,
     S_MARK_DONE,
@@ -578,21 +593,71 @@ def heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, t):
 # sched.lock, the idle lists, time accounting
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
+def node_cost(costs, table, i, j):
+    """What a machine table (consts.CT_*) charges between NUMA nodes i and j."""
+    nn = costs[N_COSTS]
+    return costs[N_COSTS + 1 + table * nn * nn + i * nn + j]
+
+
+@njit(cache=True)
 def lock_acquire(sched, costs, counters, request_ns, hold_ops):
-    """FIFO hand-off mutex on a timeline. Returns the time the requester has unlocked."""
+    """FIFO hand-off mutex on a timeline. Returns the time the requester has unlocked.
+
+    The lock's cache line moves when another P's M takes it: cacheline_local within a node,
+    more across nodes (by SLIT distance). A hand-off's measured cost already includes a local
+    transfer, so a contended acquisition pays only the remote surcharge. Ms without a P
+    (sysmon, the netpoller's, syscall Ms) are not placed on a node: they move no line."""
     free_at = sched[S_LOCK_FREE_AT]
-    if request_ns >= free_at:
-        grant = request_ns + costs[C_LOCK_UNCONTENDED]
-    else:
-        waited = free_at - request_ns
-        if waited <= LOCK_SPIN_WINDOW_NS:
-            grant = free_at + costs[C_LOCK_HANDOFF_ACTIVE]
-        else:
-            grant = free_at + costs[C_LOCK_HANDOFF_SLEEPING]
-        counters[K_LOCK_CONTENDED] += 1
-        counters[K_LOCK_WAIT] += grant - request_ns
+    line = 0
+    h = sched[S_CUR_P]
+    if h != sched[S_LOCK_HOLDER]:
+        if h >= 0 and sched[S_LOCK_HOLDER] >= 0:
+            line = node_cost(costs, CT_LINE, sched[S_CUR_NODE], sched[S_LOCK_NODE])
+        sched[S_LOCK_HOLDER] = h
+        sched[S_LOCK_NODE] = sched[S_CUR_NODE] if h >= 0 else -1
     ops = hold_ops if hold_ops > 1 else 1
-    done = grant + costs[C_RUNQ_OP] * ops
+    hold = costs[C_RUNQ_OP] * ops
+    spinbit = sched[S_LOCK_KIND] == LOCK_SPINBIT
+    if request_ns >= free_at:
+        grant = request_ns + costs[C_LOCK_UNCONTENDED] + line
+        sched[S_LOCK_FREE_AT] = grant + hold
+        counters[K_LOCK_ACQ] += 1
+        return grant + hold
+    if spinbit and request_ns < sched[S_LOCK_GAP_HI]:
+        # the lock is free while the sleeper it was released to wakes: a newcomer takes it
+        # first if it is done before the sleeper runs (lock_spinbit.go lets Ms barge)
+        g0 = request_ns if request_ns > sched[S_LOCK_GAP_LO] else sched[S_LOCK_GAP_LO]
+        grant = g0 + costs[C_LOCK_UNCONTENDED] + line
+        if grant + hold <= sched[S_LOCK_GAP_HI]:
+            sched[S_LOCK_GAP_LO] = grant + hold
+            counters[K_LOCK_ACQ] += 1
+            counters[K_LOCK_BARGES] += 1
+            if g0 > request_ns:
+                counters[K_LOCK_CONTENDED] += 1
+                counters[K_LOCK_WAIT] += grant - request_ns
+            return grant + hold
+    waited = free_at - request_ns
+    surcharge = line - costs[C_CACHELINE_LOCAL] if line > costs[C_CACHELINE_LOCAL] else 0
+    if spinbit:
+        if sched[S_LOCK_SPIN_UNTIL] <= request_ns and waited <= LOCK_SPIN_WINDOW_NS:
+            # the one spinning waiter: it takes the lock as soon as it is released
+            grant = free_at + costs[C_LOCK_HANDOFF_ACTIVE] + surcharge
+            sched[S_LOCK_SPIN_UNTIL] = grant
+        else:
+            # another M spins already (or the wait is long): it sleeps on the lock's stack
+            # and is woken by a release that finds nobody spinning
+            grant = free_at + costs[C_LOCK_HANDOFF_SLEEPING] + surcharge
+            sched[S_LOCK_GAP_LO] = free_at
+            sched[S_LOCK_GAP_HI] = grant
+            counters[K_LOCK_SLEEPS] += 1
+    elif waited <= LOCK_SPIN_WINDOW_NS:
+        grant = free_at + costs[C_LOCK_HANDOFF_ACTIVE] + surcharge
+    else:
+        grant = free_at + costs[C_LOCK_HANDOFF_SLEEPING] + surcharge
+        counters[K_LOCK_SLEEPS] += 1
+    counters[K_LOCK_CONTENDED] += 1
+    counters[K_LOCK_WAIT] += grant - request_ns
+    done = grant + hold
     sched[S_LOCK_FREE_AT] = done
     counters[K_LOCK_ACQ] += 1
     return done
@@ -2081,6 +2146,7 @@ def steal_work(
         g0 = pst[p, PF_STEAL_G]
         if pst[v, PF_RUNNEXT] == g0 and g0 >= 0:
             pst[v, PF_RUNNEXT] = -1
+            c += node_cost(costs, CT_LINE, pst[p, PF_NODE], pst[v, PF_NODE])  # the CAS's line
             counters[K_STEALS] += 1
             counters[K_STOLEN] += 1
             counters[K_RUNNEXT_STEALS] += 1
@@ -2127,7 +2193,7 @@ def steal_work(
                         return FOUND, g, c
             idle = pst[v, PF_PHASE] == PH_IDLE  # idlepMask: idle Ps are not probed
             if not idle:
-                c += costs[C_STEAL_PROBE]
+                c += node_cost(costs, CT_PROBE, pst[p, PF_NODE], pst[v, PF_NODE])
                 counters[K_STEAL_PROBES] += 1
                 g, got = runqsteal(pst, runq, p, v, rules)
                 if got > 0:
@@ -2756,7 +2822,6 @@ def run_kernel(
     path = iparams[I_PATH]
     max_live = iparams[I_MAX_LIVE]
     snap_ns = iparams[I_SNAPSHOT_NS]
-    cores_per_node = iparams[I_CORES_PER_NODE]
     events_max = iparams[I_EVENTS_MAX]
     ia_mean = fparams[F_INTERARRIVAL_NS]
     max_snap = snap.shape[0]
@@ -2872,6 +2937,11 @@ def run_kernel(
         sched[S_NOW] = now
         code = 0
         t_sched = now
+        if a < NP:
+            sched[S_CUR_P] = a
+            sched[S_CUR_NODE] = pst[a, PF_NODE]
+        else:
+            sched[S_CUR_P] = -1
 
         if a == A_ARR:
             # ---- a goroutine arrives -------------------------------------------------------
@@ -4449,10 +4519,14 @@ def run_kernel(
                 core = pst[p, PF_CORE]
                 last = gt[g, GF_LAST_CORE]
                 if last >= 0 and last != core:
-                    if last // cores_per_node == pst[p, PF_NODE]:
+                    # it runs on another core than last time: its working set follows it
+                    lnode = last // sched[S_CPN]
+                    pnode = pst[p, PF_NODE]
+                    if node_cost(costs, CT_DIST, lnode, pnode) <= 10:
                         counters[K_MIGR_LOCAL] += 1
                     else:
                         counters[K_MIGR_REMOTE] += 1
+                    gt[g, GF_REMAINING] += node_cost(costs, CT_MIGR, lnode, pnode)
                 gt[g, GF_LAST_CORE] = core
                 set_phase(sched, pst, p, PH_RUN)
                 pst[p, PF_RUN_START] = now
