@@ -58,8 +58,8 @@ def _number(name, kind=float):
     return conv
 
 
-def _add_simulate(sub):
-    p = sub.add_parser("simulate", help="simulate one configuration")
+def _add_simulate(sub, name="simulate", help_="simulate one configuration", func=None):
+    p = sub.add_parser(name, help=help_)
     p.add_argument("--policy", default="go", help="go | global | central | partitioned")
     p.add_argument(
         "--topology",
@@ -254,7 +254,47 @@ def _add_simulate(sub):
     p.add_argument(
         "--param", action="append", default=[], metavar="KEY=VALUE", help="a template parameter"
     )
-    p.set_defaults(func=cmd_simulate, _parser=p)
+    p.set_defaults(func=cmd_simulate if func is None else func, _parser=p)
+    return p
+
+
+def _add_compare(sub):
+    p = _add_simulate(
+        sub,
+        "compare",
+        "one row per value of a parameter: throughput, P50, P99.9, lock and quota overheads, "
+        "and the highest rate meeting a latency objective",
+        cmd_compare,
+    )
+    p.add_argument("--vary", default=None, metavar="FIELD=V1,V2,...", help="e.g. gomaxprocs=1,2,4")
+    p.add_argument("--slo-ms", type=_number("--slo-ms"), default=None, help="latency objective")
+    p.add_argument("--slo-quantile", default="p999", help="p50 | p90 | p99 | p999")
+    p.add_argument(
+        "--bisect", type=_number("--bisect", int), default=8, help="bisection steps per value"
+    )
+
+
+def cmd_compare(args) -> int:
+    from .capacity import compare, parse_vary
+    from .errors import KernelError, SpecError
+
+    try:
+        kw = _spec_kwargs(args)
+        if args.workload is not None:
+            kw = _with_workload(args, kw)
+        field, values = parse_vary(args.vary)
+        table = compare(kw, field, values, args.slo_ms, args.slo_quantile, args.bisect)
+    except (SpecError, KernelError) as e:
+        print(f"gmplab: error: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(table.write_json())
+    else:
+        import polars as pl
+
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200):
+            print(table)
+    return 0
 
 
 def _spec_kwargs(args) -> dict:
@@ -335,6 +375,10 @@ def _with_workload(args, kw: dict) -> dict:
     for k, v in kw.items():
         if k not in base or v != defaults.get(k):
             out[k] = v
+    # --load and --arrival-rate-per-s are one choice: the command line's replaces the spec's
+    for given, other in (("arrival_rate_per_s", "load"), ("load", "arrival_rate_per_s")):
+        if kw.get(given) is not None and kw.get(given) != defaults.get(given):
+            out.pop(other, None) if kw.get(other) is None else None
     return out
 
 
@@ -573,6 +617,7 @@ def main(argv=None) -> int:
     parser = _Parser(prog="gmplab", description="A research lab for goroutine schedulers.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_simulate(sub)
+    _add_compare(sub)
     _add_schedtrace(sub)
     _add_sweep(sub)
     _add_report(sub)

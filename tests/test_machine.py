@@ -289,3 +289,27 @@ def test_bad_machines_name_their_field(kw, field):
     with pytest.raises(SpecError) as e:
         make_spec(load=0.5, **kw)
     assert field in str(e.value)
+
+
+# --- the compare command -------------------------------------------------------------------
+def test_compare_prints_one_row_per_value(capsys):
+    import json
+
+    from gmplab import cli
+
+    argv = ["compare", "--topology", "1x4", "--arrival-rate-per-s", "100000", "--goroutines"]
+    argv += ["3000", "--vary", "gomaxprocs=1,4", "--slo-ms", "0.5", "--bisect", "4", "--json"]
+    assert cli.main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["gomaxprocs"] for r in rows] == [1, 4]
+    rate = "max_rate_at_p999_0.5ms_per_s"
+    # one P is overloaded at 100k/s of 10 us; four are not, and serve more within the SLO
+    assert rows[0]["sojourn_p999_ms"] > rows[1]["sojourn_p999_ms"]
+    assert rows[1][rate] > rows[0][rate] > 0
+
+
+def test_compare_names_a_bad_vary(capsys):
+    from gmplab import cli
+
+    assert cli.main(["compare", "--load", "0.5", "--vary", "gomaxprocs"]) == 2
+    assert "--vary" in capsys.readouterr().err
