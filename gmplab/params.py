@@ -958,12 +958,13 @@ def make_spec(
     service_data_unit: str = "ns",
     pool_workers: int = 0,
     distances=None,
+    smt_factor: float | None = None,
     cpu_quota_ms: float | None = None,
     cpu_period_ms: float = 100.0,
     lock: str | None = None,
 ) -> RunSpec:
     """Build and validate a RunSpec from plain arguments (the API's and the CLI's one path)."""
-    topo = Topology.parse(topology, distances)
+    topo = Topology.parse(topology, distances, smt_factor)
     if gomaxprocs == "auto":
         gomaxprocs = auto_gomaxprocs(topo.cpus, cpu_quota_ms, cpu_period_ms)
     data = None

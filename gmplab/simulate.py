@@ -83,15 +83,25 @@ def cost_tables(spec: RunSpec) -> np.ndarray:
     return np.concatenate([spec.costs.to_array(), [d.shape[0]], *tables]).astype(np.int64)
 
 
+def cpu_order(topo) -> np.ndarray:
+    """Logical CPUs in the order they are used: all cores first, SMT siblings after."""
+    n = topo.cpus
+    if topo.smt_factor is None:
+        return np.arange(n, dtype=np.int64)
+    return np.concatenate([np.arange(0, n, 2), np.arange(1, n, 2)]).astype(np.int64)
+
+
 def _machine(spec: RunSpec, sched: np.ndarray, pst: np.ndarray, n_actors: int) -> tuple:
     """The OS layer's state: its mode, per-actor slots in sched's tail, free cores, quota."""
     topo = spec.topology
     ncpu = topo.cpus
-    out = np.zeros(kc.N_SCHED + 2 * n_actors + ncpu, dtype=np.int64)
+    out = np.zeros(kc.N_SCHED + 2 * n_actors + 2 * ncpu, dtype=np.int64)
     out[: kc.N_SCHED] = sched
     out[kc.S_NACT] = n_actors
     out[kc.S_PEND_BASE] = kc.N_SCHED + n_actors
     out[kc.S_CORE_BASE] = kc.N_SCHED + 2 * n_actors
+    out[kc.S_OWN_BASE] = kc.N_SCHED + 2 * n_actors + ncpu
+    out[out[kc.S_OWN_BASE] : out[kc.S_OWN_BASE] + ncpu] = -1
     out[kc.N_SCHED + n_actors : kc.N_SCHED + 2 * n_actors] = kc.INF_NS
     out[kc.S_NCPU] = ncpu
     out[kc.S_CPN] = topo.cpus_per_node
@@ -102,13 +112,21 @@ def _machine(spec: RunSpec, sched: np.ndarray, pst: np.ndarray, n_actors: int) -
     out[kc.S_LOCK_NODE] = -1
     out[kc.S_CUR_P] = -1
     np_ = pst.shape[0]
+    # the order the OS hands out logical CPUs: with SMT one thread of every core first
+    # (2k), then the siblings (2k + 1), as Linux spreads runnable threads over idle cores
+    order = cpu_order(topo)
     if np_ > ncpu:
         out[kc.S_OS_MODE] = kc.OS_SHARED
-        # free cores as a stack, core 0 on top
-        out[out[kc.S_CORE_BASE] : out[kc.S_CORE_BASE] + ncpu] = np.arange(ncpu)[::-1]
+        # free CPUs as a stack, the first to hand out on top
+        out[out[kc.S_CORE_BASE] : out[kc.S_CORE_BASE] + ncpu] = order[::-1]
         out[kc.S_NFREE_CORES] = ncpu
-    elif spec.cpu_quota_ms is not None:
+    elif spec.cpu_quota_ms is not None or topo.smt_factor is not None:
         out[kc.S_OS_MODE] = kc.OS_PINNED
+        pst[:, kc.PF_CORE] = order[:np_]  # P i on the i-th CPU handed out
+        pst[:, kc.PF_NODE] = order[:np_] // topo.cpus_per_node
+    if topo.smt_factor is not None:
+        out[kc.S_SMT_PPM] = int(round(topo.smt_factor * kc.SPEED_FULL))
+    pst[:, kc.PF_SPEED] = kc.SPEED_FULL
     if spec.cpu_quota_ms is not None:
         out[kc.S_QUOTA_NS] = int(round(spec.cpu_quota_ms * 1e6))
         out[kc.S_PERIOD_NS] = int(round(spec.cpu_period_ms * 1e6))

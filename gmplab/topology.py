@@ -1,7 +1,8 @@
-"""Machine layouts: NUMA nodes x cores per node and their SLIT distances."""
+"""Machine layouts: NUMA nodes x cores per node, their SLIT distances, and SMT siblings."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -47,12 +48,15 @@ PRESETS = {
 
 @dataclass(frozen=True)
 class Topology:
-    """A machine: ``nodes`` NUMA nodes of ``cores_per_node`` cores and an optional SLIT
-    distance matrix (10 on the diagonal; default 20 off it)."""
+    """A machine: ``nodes`` NUMA nodes of ``cores_per_node`` cores, an optional SLIT distance
+    matrix (10 on the diagonal; default 20 off it), and optional SMT: two hardware threads per
+    core (logical CPUs 2k and 2k+1 on core k), each running at ``smt_factor`` of the core's
+    speed while its sibling is busy (so a busy core does 2 x smt_factor the work of one)."""
 
     nodes: int  # NUMA nodes
     cores_per_node: int  # cores in each node
     distances: tuple | None = None  # SLIT rows (nodes x nodes); None: 10 local, 20 remote
+    smt_factor: float | None = None  # SMT on: a thread's speed while its sibling runs
 
     @property
     def cores(self) -> int:
@@ -60,8 +64,8 @@ class Topology:
 
     @property
     def cpus(self) -> int:
-        """Logical CPUs (what runtime.NumCPU reports): one per core (no SMT siblings yet)."""
-        return self.cores
+        """Logical CPUs (what runtime.NumCPU reports): cores, twice that with SMT."""
+        return self.cores * (2 if self.smt_factor is not None else 1)
 
     @property
     def cpus_per_node(self) -> int:
@@ -71,13 +75,16 @@ class Topology:
         return f"{self.nodes}x{self.cores_per_node}"
 
     @classmethod
-    def parse(cls, text, distances=None) -> Topology:
+    def parse(cls, text, distances=None, smt_factor=None) -> Topology:
         """``"NODESxCORES"`` (e.g. ``"2x8"``) or a preset name, with an optional SLIT matrix
-        (a list of rows)."""
+        (a list of rows) and SMT factor."""
         if isinstance(text, Topology):
-            if distances is None:
+            if distances is None and smt_factor is None:
                 return text
-            text = f"{text.nodes}x{text.cores_per_node}"
+            base = text
+            text = f"{base.nodes}x{base.cores_per_node}"
+            distances = distances if distances is not None else base.distances
+            smt_factor = smt_factor if smt_factor is not None else base.smt_factor
         if not isinstance(text, str):
             raise SpecError("topology", "a string NODESxCORES such as '2x8'", text)
         preset_dist = None
@@ -96,7 +103,10 @@ class Topology:
                 "topology", f"nodes >= 1, cores per node >= 1, at most {MAX_CORES} cores", text
             )
         d = distances if distances is not None else preset_dist
-        return cls(nodes, cpn, _check_distances(d, nodes))
+        topo = cls(nodes, cpn, _check_distances(d, nodes), _check_smt(smt_factor))
+        if topo.cpus > MAX_CORES:
+            raise SpecError("topology", f"at most {MAX_CORES} logical CPUs (SMT doubles)", text)
+        return topo
 
     def node_of_core(self, core: int) -> int:
         return core // self.cores_per_node
@@ -114,6 +124,8 @@ class Topology:
         out = {"topology": f"{self.nodes}x{self.cores_per_node}"}
         if self.distances is not None:
             out["distances"] = [list(r) for r in self.distances]
+        if self.smt_factor is not None:
+            out["smt_factor"] = self.smt_factor
         return out
 
 
@@ -136,3 +148,15 @@ def _check_distances(d, nodes: int):
             if i != j and not LOCAL_DISTANCE <= x <= 254:
                 raise SpecError(f"distances[{i}][{j}]", "an integer in [10, 254]", x)
     return rows
+
+
+def _check_smt(f):
+    if f is None:
+        return None
+    if isinstance(f, bool) or not isinstance(f, int | float) or not math.isfinite(f):
+        raise SpecError("smt_factor", "a number in (0, 1]", f)
+    if not 0 < f <= 1:
+        raise SpecError(
+            "smt_factor", "a number in (0, 1]: a thread's speed beside a busy sibling", f
+        )
+    return float(f)

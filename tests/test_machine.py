@@ -163,6 +163,35 @@ def test_gomaxprocs_within_the_cores_leaves_the_os_out():
     assert s["os_switches"] == 0 and s["t_oswait_ns"] == 0
 
 
+# --- SMT siblings ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("factor", "end_ms"), [(1.0, 30), (0.6, 50), (0.5, 60)])
+def test_smt_siblings_share_a_core_at_the_stated_factor(factor, end_ms):
+    # one core, two hardware threads, two 30 ms goroutines at once: each runs at the factor
+    s = run(
+        topology="1x1",
+        smt_factor=factor,
+        arrivals="burst",
+        goroutines=2,
+        warmup_fraction=0,
+        service="const",
+        service_mean_ns=30_000_000,
+        costs="zero",
+    )
+    assert s["end_ns"] == pytest.approx(end_ms * 1e6, abs=2)
+
+
+def test_smt_with_one_p_per_core_gives_the_earlier_result():
+    # GOMAXPROCS = cores puts one P on each core's first thread: no sibling is ever busy
+    base = dict(topology="1x8", **server_workload())
+    same(run(**base), run(smt_factor=0.6, gomaxprocs=8, **base))
+
+
+def test_smt_doubles_the_logical_cpus():
+    t = Topology.parse("2x4", smt_factor=0.6)
+    assert (t.cores, t.cpus, t.cpus_per_node) == (8, 16, 8)
+    assert make_spec(topology="2x4", smt_factor=0.6, load=0.5).procs == 16
+
+
 # --- NUMA distances and what they cost ----------------------------------------------------
 def server_workload(**kw):
     base = dict(
@@ -283,6 +312,9 @@ def test_lock_contention_grows_with_gomaxprocs():
         (dict(topology="64x65"), "topology"),
         (dict(gomaxprocs=5000), "gomaxprocs"),
         (dict(lock="ticket"), "lock"),
+        (dict(smt_factor=0), "smt_factor"),
+        (dict(smt_factor=1.5), "smt_factor"),
+        (dict(topology="32x128", smt_factor=0.5), "topology"),
     ],
 )
 def test_bad_machines_name_their_field(kw, field):

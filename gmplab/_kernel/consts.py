@@ -428,8 +428,12 @@ N_FPARAMS = 17
     S_LOCK_SPIN_UNTIL,
     S_LOCK_GAP_LO,
     S_LOCK_GAP_HI,
-) = range(99)
-N_SCHED = 99
+    S_SMT_PPM,
+    S_OWN_BASE,
+) = range(101)
+N_SCHED = 101
+# S_SMT_PPM: SMT on: a hardware thread's speed (parts per million) while its sibling is busy
+# (0: no SMT); S_OWN_BASE: sched's region of the P on each logical CPU (-1: none)
 # S_LOCK_KIND: sched.lock's discipline (LOCK_*); spinbit: S_LOCK_SPIN_UNTIL, when the one
 # spinning waiter gets the lock; [S_LOCK_GAP_LO, S_LOCK_GAP_HI): the lock is free while the
 # sleeper it was released to wakes up, and a newcomer may take it meanwhile (barging)
@@ -511,8 +515,14 @@ OS_OFF, OS_PINNED, OS_SHARED = range(3)
     PF_OFF_SINCE,
     PF_OS_LINK,
     PF_T_OSWAIT,
-) = range(48)
-N_PF = 48
+    PF_SPEED,
+    PF_WORK_ACC,
+    PF_WORK_T,
+) = range(51)
+N_PF = 51
+# PF_SPEED: the P's M's speed in parts per million (SMT: slower beside a busy sibling); the
+# running goroutine's work done = PF_WORK_ACC + (now - PF_WORK_T) x speed
+SPEED_FULL = 1_000_000
 # PF_ONCPU: the P's M holds a core (OS modes 1 and 2) since PF_OS_SINCE; PF_OFF_SINCE: when
 # it last left the CPU (descheduled or throttled); PF_T_OSWAIT: time it waited for a core
 # PF_GC_MODE: the mark worker this P runs (GCW_*, 0 none); PF_GC_FRAC_NS its fractional time this

@@ -283,6 +283,7 @@ from .consts import (
     PF_SCHED_START,
     PF_SCHEDTICK,
     PF_SLICE_START,
+    PF_SPEED,
     PF_SPINNING,
     PF_STEAL_G,
     PF_STEAL_I,
@@ -306,6 +307,8 @@ from .consts import (
     PF_TAIL,
     PF_TIMER0_WHEN,
     PF_TIMERS_ROOT,
+    PF_WORK_ACC,
+    PF_WORK_T,
     PH_EXEC,
     PH_GCSTOP,
     PH_GCWORK,
@@ -421,6 +424,7 @@ from .consts import (
     S_OSQ_HEAD,
     S_OSQ_N,
     S_OSQ_TAIL,
+    S_OWN_BASE,
     S_PEND_BASE,
     S_PERIOD_END,
     S_PERIOD_NS,
@@ -436,6 +440,7 @@ from .consts import (
     S_RUNQ_SIZE,
     S_SEQ,
     S_SM_FREE,
+    S_SMT_PPM,
     S_STW_KIND,
     S_STW_START,
     S_STW_STOPPED,
@@ -472,6 +477,7 @@ from .consts import (
     SP_SPINNING,
     SP_STATUS,
     SP_TIMERSLEN,
+    SPEED_FULL,
     ST_EVENTS_MAX,
     ST_INVARIANT,
     ST_MAX_LIVE,
@@ -690,6 +696,79 @@ def account(pst, sched, p, now, col):
 # for microseconds; the OS gives waking threads the CPU first) but stop when throttled.
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
+def _scale(x, num, den):
+    """ceil(x * num / den) for times that may be huge (a hog's 2**60), saturating short of
+    INF_NS."""
+    v = np.ceil(np.float64(x) * (np.float64(num) / np.float64(den)))
+    if v >= INF_NS - 1:
+        return INF_NS - 1
+    return np.int64(v)
+
+
+@njit(cache=True)
+def run_start(pst, p, now):
+    """The P's goroutine starts a stretch of CPU work now."""
+    pst[p, PF_RUN_START] = now
+    pst[p, PF_WORK_T] = now
+    pst[p, PF_WORK_ACC] = 0
+
+
+@njit(cache=True)
+def work_done(pst, p, now, rem, smt):
+    """The CPU work the P's goroutine has done since run_start (at most rem once the speed
+    may have varied: ceilings of scaled times, a step set at one speed and ended at another).
+    Without SMT at full speed it is exact and uncapped (a kernel bug shows as invariant 10)."""
+    s = pst[p, PF_SPEED]
+    if s == SPEED_FULL and pst[p, PF_WORK_ACC] == 0 and not smt:
+        return now - pst[p, PF_WORK_T]
+    w = pst[p, PF_WORK_ACC] + _scale(now - pst[p, PF_WORK_T], s, SPEED_FULL)
+    return w if w < rem else rem
+
+
+@njit(cache=True)
+def run_end(pst, p, now, rem):
+    """When rem ns of CPU work started now end at the P's speed."""
+    s = pst[p, PF_SPEED]
+    if s == SPEED_FULL:
+        return now + rem
+    return now + _scale(rem, SPEED_FULL, s)
+
+
+@njit(cache=True)
+def work_pause(pst, p, now):
+    """The P's M stops running (a freeze, a speed change): bank the work done so far."""
+    if pst[p, PF_PHASE] == PH_RUN:
+        s = pst[p, PF_SPEED]
+        d = now - pst[p, PF_WORK_T]
+        pst[p, PF_WORK_ACC] += d if s == SPEED_FULL else _scale(d, s, SPEED_FULL)
+        pst[p, PF_WORK_T] = now
+
+
+@njit(cache=True)
+def smt_speeds(hp_actor, hp_pos, act_time, act_seq, sched, pst):
+    """SMT: a P's M runs at S_SMT_PPM while its sibling thread's M runs, else at full speed;
+    a change stretches (or shrinks) a running goroutine's pending step by the speed ratio."""
+    now = sched[S_NOW]
+    own = sched[S_OWN_BASE]
+    for p in range(pst.shape[0]):
+        if pst[p, PF_ONCPU] != 1 or sched[N_SCHED + p] != 0:
+            continue
+        q = sched[own + (pst[p, PF_CORE] ^ 1)]
+        busy = q >= 0 and pst[q, PF_ONCPU] == 1 and sched[N_SCHED + q] == 0
+        new = sched[S_SMT_PPM] if busy else SPEED_FULL
+        old = pst[p, PF_SPEED]
+        if new == old:
+            continue
+        work_pause(pst, p, now)
+        t = act_time[p]
+        pst[p, PF_SPEED] = new
+        # a running goroutine's step stretches; the scheduler's steps keep their times (the
+        # M-time stamps they carry, e.g. when a timer readied a G, must not move)
+        if pst[p, PF_PHASE] == PH_RUN and t < INF_NS and t > now:
+            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, now + _scale(t - now, old, new))
+
+
+@njit(cache=True)
 def p_busy(ph):
     """Whether a P in phase ph needs a CPU (its M is doing something)."""
     return ph == PH_WAKE or ph == PH_EXEC or ph == PH_RUN or ph == PH_PAUSE or ph == PH_GCWORK
@@ -747,6 +826,7 @@ def os_need(sched, pst, p):
         sched[S_NFREE_CORES] = n - 1
         pst[p, PF_CORE] = core
         pst[p, PF_NODE] = core // sched[S_CPN]
+    sched[sched[S_OWN_BASE] + pst[p, PF_CORE]] = p
     pst[p, PF_ONCPU] = 1
     pst[p, PF_OS_SINCE] = now
     sched[S_OS_RUNNING] += 1
@@ -763,6 +843,8 @@ def os_release(sched, pst, p):
     sched[S_OS_DIRTY] = 1
     if pst[p, PF_ONCPU] == 1:
         pst[p, PF_ONCPU] = 0
+        pst[p, PF_SPEED] = SPEED_FULL
+        sched[sched[S_OWN_BASE] + pst[p, PF_CORE]] = -1
         sched[S_OS_RUNNING] -= 1
         if sched[S_OS_MODE] == OS_SHARED:
             sched[sched[S_CORE_BASE] + sched[S_NFREE_CORES]] = pst[p, PF_CORE]
@@ -820,6 +902,7 @@ def os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, a, flag):
 
 @njit(cache=True)
 def os_freeze_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, p, flag):
+    work_pause(pst, p, sched[S_NOW])
     account(pst, sched, p, sched[S_NOW], phase_col(pst, p))
     pst[p, PF_OFF_SINCE] = sched[S_NOW]
     os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, p, flag)
@@ -844,6 +927,7 @@ def os_thaw_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, p, t):
     """A P's M runs again at t: the goroutine's CPU work resumes where it stopped."""
     if sched[N_SCHED + p] != OFF_THROTTLED_WALL and pst[p, PF_PHASE] == PH_RUN:
         pst[p, PF_RUN_START] += t - pst[p, PF_OFF_SINCE]
+        pst[p, PF_WORK_T] = t
     account(pst, sched, p, sched[S_NOW], PF_T_OSWAIT)
     os_thaw(hp_actor, hp_pos, act_time, act_seq, sched, p, t)
 
@@ -867,6 +951,7 @@ def os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, 
             sched[S_NFREE_CORES] = n - 1
             pst[q, PF_CORE] = core
             pst[q, PF_NODE] = core // sched[S_CPN]
+            sched[sched[S_OWN_BASE] + core] = q
             pst[q, PF_ONCPU] = 1
             pst[q, PF_OS_SINCE] = now
             sched[S_OS_RUNNING] += 1
@@ -875,7 +960,9 @@ def os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, 
                 hp_actor, hp_pos, act_time, act_seq, sched, pst, q, now + costs[C_THREAD_SWITCH]
             )
         t = INF_NS
-        if sched[S_OSQ_N] > 0 and sched[S_THROTTLED] == 0:
+        # os_timeslice_ns 0 (the zero profile): no slicing, a thread keeps its CPU until it
+        # blocks
+        if sched[S_OSQ_N] > 0 and sched[S_THROTTLED] == 0 and costs[C_OS_TIMESLICE] > 0:
             for p in range(pst.shape[0]):
                 if pst[p, PF_ONCPU] == 1 and sched[N_SCHED + p] == 0:
                     e = pst[p, PF_OS_SINCE] + costs[C_OS_TIMESLICE]
@@ -885,6 +972,8 @@ def os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, 
                 t = now
         if t != act_time[a_os]:
             heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_os, t)
+    if sched[S_SMT_PPM] > 0:
+        smt_speeds(hp_actor, hp_pos, act_time, act_seq, sched, pst)
     if sched[S_QUOTA_NS] > 0:
         t = sched[S_PERIOD_END]
         if sched[S_THROTTLED] == 0 and sched[S_OS_RUNNING] > 0:
@@ -903,7 +992,7 @@ def os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, 
 def os_slice_end(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs):
     """The OS's time slice: the thread that has held its core longest, if it has had a full
     slice and others wait, goes to the back of the run queue (CFS-like round robin)."""
-    if sched[S_OSQ_N] == 0 or sched[S_THROTTLED] != 0:
+    if sched[S_OSQ_N] == 0 or sched[S_THROTTLED] != 0 or costs[C_OS_TIMESLICE] <= 0:
         return
     now = sched[S_NOW]
     best = -1
@@ -916,7 +1005,8 @@ def os_slice_end(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs):
         return
     quota_charge(sched)
     os_freeze_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, best, OFF_QUEUED)
-    pst[best, PF_ONCPU] = 0
+    pst[best, PF_ONCPU] = 0  # its speed stays: its kept step was timed at it
+    sched[sched[S_OWN_BASE] + pst[best, PF_CORE]] = -1
     sched[S_OS_RUNNING] -= 1
     sched[sched[S_CORE_BASE] + sched[S_NFREE_CORES]] = pst[best, PF_CORE]
     sched[S_NFREE_CORES] += 1
@@ -1555,7 +1645,10 @@ def run_timers(sched, gt, pst, runq, counters, costs, rules, trace, v, p, now, c
         if v != p:
             counters[K_TIMERS_STOLEN] += 1
         _trace(trace, sched, c, EV_TIMER, p, pst[p, PF_M], gt[g, GF_SEQ], 1 if v != p else 0)
-        c = ready_g(sched, gt, pst, runq, counters, costs, rules, p, g, now, c, WOKEN_TIMER)
+        # runnable from the event's instant (another P may take it before this M's time):
+        # the state of an atomic step changes when its event fires
+        at = sched[S_NOW] if sched[S_NOW] < now else now
+        c = ready_g(sched, gt, pst, runq, counters, costs, rules, p, g, at, c, WOKEN_TIMER)
     pst[v, PF_TIMERS_ROOT] = root
     pst[v, PF_TIMER0_WHEN] = gt[root, GF_READY] if root >= 0 else 0
     return ran, c
@@ -2810,6 +2903,7 @@ def run_kernel(
     A_SM0 = NP + 6  # syscall-M actors follow
     A_OS = A_SM0 + sm.shape[0]  # the OS's time slice (Ps sharing cores)
     A_QUOTA = A_OS + 1  # the CPU quota's next step (the period's end, or the quota spent)
+    smt_on = sched[S_SMT_PPM] > 0
     version = iparams[I_GO_VERSION]
     gc_on = iparams[I_GC] != 0
     sampling = iparams[I_SAMPLING] != 0
@@ -3744,7 +3838,7 @@ def run_kernel(
                 g = pst[p, PF_CURG]
                 sched[S_RUNNING] -= 1
                 account(pst, sched, p, now, PF_T_RUN)
-                gt[g, GF_REMAINING] -= now - pst[p, PF_RUN_START]
+                gt[g, GF_REMAINING] -= work_done(pst, p, now, gt[g, GF_REMAINING], smt_on)
                 if gt[g, GF_REMAINING] < 0:
                     code = 10
                 cls = gt[g, GF_CLASS]
@@ -3930,12 +4024,18 @@ def run_kernel(
                     gt[g, GF_REMAINING] += assist
                     gt[g, GF_ASSIST] = 2 if gt[g, GF_READY] > 0 and debt > 0 else 1
                     sched[S_RUNNING] += 1
-                    pst[p, PF_RUN_START] = now
+                    run_start(pst, p, now)
                     gc_run_start(
                         sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, g, now
                     )
                     heap_set(
-                        hp_actor, hp_pos, act_time, act_seq, sched, p, now + gt[g, GF_REMAINING]
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        sched,
+                        p,
+                        run_end(pst, p, now, gt[g, GF_REMAINING]),
                     )
                 elif stw_stop:
                     # preempted for the stop-the-world: the P stops (gcstopm)
@@ -3984,13 +4084,19 @@ def run_kernel(
                             c1,
                         )
                     sched[S_RUNNING] += 1
-                    pst[p, PF_RUN_START] = now
+                    run_start(pst, p, now)
                     if gc_on:
                         gc_run_start(
                             sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, g, now
                         )
                     heap_set(
-                        hp_actor, hp_pos, act_time, act_seq, sched, p, now + gt[g, GF_REMAINING]
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        sched,
+                        p,
+                        run_end(pst, p, now, gt[g, GF_REMAINING]),
                     )
                 elif gt[g, GF_REMAINING] <= 0 and kind == PHASE_NETWAIT:
                     # gopark on a network fd: the netpoller readies it after the drawn time
@@ -4414,13 +4520,21 @@ def run_kernel(
                 gt[g, GF_PC] = nxt
                 gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt)
                 set_phase(sched, pst, p, PH_RUN)
-                pst[p, PF_RUN_START] = now
+                run_start(pst, p, now)
                 sched[S_RUNNING] += 1
                 if gc_on:
                     gc_run_start(
                         sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, g, now
                     )
-                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, now + gt[g, GF_REMAINING])
+                heap_set(
+                    hp_actor,
+                    hp_pos,
+                    act_time,
+                    act_seq,
+                    sched,
+                    p,
+                    run_end(pst, p, now, gt[g, GF_REMAINING]),
+                )
             elif ph == PH_EXEC and sched[S_GCWAITING] != 0:
                 # the world is stopping: the chosen G waits (as if preempted at once)
                 g = pst[p, PF_CURG]
@@ -4529,7 +4643,7 @@ def run_kernel(
                     gt[g, GF_REMAINING] += node_cost(costs, CT_MIGR, lnode, pnode)
                 gt[g, GF_LAST_CORE] = core
                 set_phase(sched, pst, p, PH_RUN)
-                pst[p, PF_RUN_START] = now
+                run_start(pst, p, now)
                 _trace(
                     trace, sched, now, EV_EXEC, p, pst[p, PF_M], gt[g, GF_SEQ], pst[p, PF_INHERIT]
                 )
@@ -4549,7 +4663,15 @@ def run_kernel(
                     gc_run_start(
                         sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, g, now
                     )
-                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, now + gt[g, GF_REMAINING])
+                heap_set(
+                    hp_actor,
+                    hp_pos,
+                    act_time,
+                    act_seq,
+                    sched,
+                    p,
+                    run_end(pst, p, now, gt[g, GF_REMAINING]),
+                )
             elif ph == PH_WAKE:
                 sched[S_WAKES] -= 1
                 account(pst, sched, p, now, PF_T_WAKE)
