@@ -176,12 +176,14 @@ def latency_vs_x(
     title: str | None = None,
     log2_x: bool = True,
     floor_ns: float = 10.0,
+    vline: float | None = None,
 ) -> Figure:
     """Quantiles of a latency metric (ns columns ``<metric>_<q>`` with ``_lo``/``_hi``) against
     ``x``, one colour per ``hue`` value, one line style per quantile, 95% bands; rows with a
     ``source`` other than ``"simulated"`` (columns ``x``, ``quantile``, ``value_ns``) are theory
     lines; rows with ``saturated`` true are drawn as top-edge triangles. Values below
-    ``floor_ns`` (a P99 of a few ns is a zero that rounding left) are not drawn."""
+    ``floor_ns`` (a P99 of a few ns is a zero that rounding left) are not drawn. ``vline``
+    marks one x value (a dotted vertical line, e.g. a default setting)."""
     sim, theory = _split_sources(df)
     floor = floor_ns / 1000.0
     with report_style():
@@ -244,6 +246,8 @@ def latency_vs_x(
                     label=f"{name} {QUANTILE_NAMES.get(q, q)}",
                     **THEORY_STYLE,
                 )
+        if vline is not None:
+            ax.axvline(vline, color="0.3", linestyle=":", linewidth=1.2)
         _log_axis(ax, "y")
         if log2_x:
             _procs_axis(ax, sim[x].to_list(), xlabel or x)

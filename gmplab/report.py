@@ -545,10 +545,11 @@ class Page:
                 "move when each cost is halved or doubled."
             )
         scope = (
-            "Scope (docs/model.md): GOMAXPROCS never exceeds the cores (no OS time-sharing "
-            "yet); NUMA migrations are counted, not charged; <code>sched.lock</code> is a FIFO "
-            "hand-off mutex, which convoys at a few million acquisitions per second where "
-            "Go's spinbit lock would let running threads barge in."
+            "Scope (docs/model.md): Ms above the CPUs share them in round-robin OS time slices "
+            "(not CFS's virtual runtimes); the CPU time of Ms without a P (sysmon, the "
+            "netpoller's, syscall Ms) is not charged to cores or quotas; <code>sched.lock</code> "
+            "is Go 1.24's spinbit mutex for <code>go</code> 1.24+ (FIFO hand-off otherwise), and "
+            "neither discipline charges the CPU that spinning waiters burn."
         )
         self._show(
             '<div class="gmplab-box gmplab-validity" id="gmplab-validity">'

@@ -85,6 +85,9 @@ PER_GOROUTINE = {
     "migrations_remote_per_goroutine": ("migrations_remote", "goroutines_created"),
     "wakeups_per_goroutine": ("wakeups", "goroutines_created"),
 }
+# shares of the run added to every table: the time the container was throttled (cpu.max), and
+# sched.lock waiting over all Ps' time
+SHARES = ("throttled_share", "lock_wait_share")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1007,6 +1010,14 @@ def _assemble(points, rows, nreps) -> pl.DataFrame:
             table = table.with_columns(
                 (pl.col(num).cast(pl.Float64) / pl.col(den).cast(pl.Float64)).alias(name)
             )
+    if {"throttled_ns", "end_ns"} <= set(table.columns):
+        end = pl.col("end_ns").cast(pl.Float64)
+        table = table.with_columns((pl.col("throttled_ns").cast(pl.Float64) / end).alias(SHARES[0]))
+    if {"lock_wait_ns_total", "end_ns", "gomaxprocs"} <= set(table.columns):
+        p_time = pl.col("end_ns").cast(pl.Float64) * pl.col("gomaxprocs").cast(pl.Float64)
+        table = table.with_columns(
+            (pl.col("lock_wait_ns_total").cast(pl.Float64) / p_time).alias(SHARES[1])
+        )
     return table.sort("point", "replication"), params.columns
 
 
@@ -1056,7 +1067,7 @@ class SweepResult:
         from scipy import stats as sps
 
         if metrics is None:
-            metrics = list(INTERVAL_KEYS) + list(PER_GOROUTINE)
+            metrics = list(INTERVAL_KEYS) + list(PER_GOROUTINE) + list(SHARES)
         metrics = [m for m in metrics if m in self.table.columns]
         t = self.table
         aggs = [pl.len().alias("replications")]
