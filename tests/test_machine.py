@@ -345,3 +345,39 @@ def test_compare_names_a_bad_vary(capsys):
 
     assert cli.main(["compare", "--load", "0.5", "--vary", "gomaxprocs"]) == 2
     assert "--vary" in capsys.readouterr().err
+
+
+# --- regressions found by stress runs -----------------------------------------------------
+def test_an_off_cpu_p_keeps_its_earlier_event():
+    # a P waiting for a core while a stop-the-world asks it to stop: the request must not
+    # replace its goroutine's earlier completion (it did: negative remaining work)
+    run(
+        topology="1x8",
+        gomaxprocs=16,
+        load=0.95,
+        goroutines=5_000,
+        seed=4,
+        program="cpu:exp:20000,syscall:exp:30000,cpu:exp:5000",
+        gc=True,
+        hogs=2,
+        hog_alloc_bytes_per_cpu_us=3_000,
+        live_heap_mib=8,
+    )
+
+
+def test_a_timers_goroutine_is_runnable_from_its_event():
+    # Ps frozen and thawed by the quota, SMT slowing them: another P may take a goroutine a
+    # timer readied before the readying M's own time (it was negative scheduling latency)
+    run(
+        topology="2x4",
+        distances=((10, 21), (21, 10)),
+        gomaxprocs=20,
+        cpu_quota_ms=400,
+        cpu_period_ms=10,
+        smt_factor=0.6,
+        lock="fifo",
+        load=0.5,
+        goroutines=3_000,
+        seed=5,
+        program="cpu:exp:20000,syscall:exp:30000,cpu:exp:5000,sleep:exp:50000,cpu:exp:3000",
+    )
