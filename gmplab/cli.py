@@ -377,8 +377,12 @@ def _with_workload(args, kw: dict) -> dict:
             out[k] = v
     # --load and --arrival-rate-per-s are one choice: the command line's replaces the spec's
     for given, other in (("arrival_rate_per_s", "load"), ("load", "arrival_rate_per_s")):
-        if kw.get(given) is not None and kw.get(given) != defaults.get(given):
-            out.pop(other, None) if kw.get(other) is None else None
+        if (
+            kw.get(given) is not None
+            and kw.get(given) != defaults.get(given)
+            and kw.get(other) is None
+        ):
+            out.pop(other, None)
     return out
 
 

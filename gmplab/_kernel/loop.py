@@ -510,6 +510,8 @@ from .runq import (
     globrunqget,
     globrunqgetbatch,
     globrunqput,
+    gq_pop,
+    gq_push,
     may_spin,
     runq_empty,
     runq_len,
@@ -800,6 +802,44 @@ def quota_charge(sched):
 
 
 @njit(cache=True)
+def core_take(sched, pst, p, now):
+    """The P's M gets a CPU now: its own (pinned) or the next free one (shared)."""
+    if sched[S_OS_MODE] == OS_SHARED:
+        n = sched[S_NFREE_CORES] - 1
+        core = sched[sched[S_CORE_BASE] + n]
+        sched[S_NFREE_CORES] = n
+        pst[p, PF_CORE] = core
+        pst[p, PF_NODE] = core // sched[S_CPN]
+    sched[sched[S_OWN_BASE] + pst[p, PF_CORE]] = p
+    pst[p, PF_ONCPU] = 1
+    pst[p, PF_OS_SINCE] = now
+    sched[S_OS_RUNNING] += 1
+
+
+@njit(cache=True)
+def core_give(sched, pst, p):
+    """The P's M leaves its CPU (a shared one goes back on the free stack)."""
+    pst[p, PF_ONCPU] = 0
+    sched[sched[S_OWN_BASE] + pst[p, PF_CORE]] = -1
+    sched[S_OS_RUNNING] -= 1
+    if sched[S_OS_MODE] == OS_SHARED:
+        sched[sched[S_CORE_BASE] + sched[S_NFREE_CORES]] = pst[p, PF_CORE]
+        sched[S_NFREE_CORES] += 1
+
+
+@njit(cache=True)
+def osq_push(sched, pst, p):
+    """The P's M joins the tail of the OS run queue (FIFO through PF_OS_LINK)."""
+    pst[p, PF_OS_LINK] = -1
+    if sched[S_OSQ_TAIL] >= 0:
+        pst[sched[S_OSQ_TAIL], PF_OS_LINK] = p
+    else:
+        sched[S_OSQ_HEAD] = p
+    sched[S_OSQ_TAIL] = p
+    sched[S_OSQ_N] += 1
+
+
+@njit(cache=True)
 def os_need(sched, pst, p):
     """The P's M wants a CPU: its own core (pinned), a free one, else the OS run queue's tail
     (the OS gives a core in the order threads became runnable). A throttled container's M gets
@@ -807,29 +847,14 @@ def os_need(sched, pst, p):
     quota_charge(sched)
     now = sched[S_NOW]
     sched[S_OS_DIRTY] = 1
-    if sched[S_OS_MODE] == OS_SHARED:
-        n = sched[S_NFREE_CORES]
-        if n == 0 or sched[S_OSQ_N] > 0:
-            pst[p, PF_ONCPU] = 0
-            pst[p, PF_OS_LINK] = -1
-            if sched[S_OSQ_TAIL] >= 0:
-                pst[sched[S_OSQ_TAIL], PF_OS_LINK] = p
-            else:
-                sched[S_OSQ_HEAD] = p
-            sched[S_OSQ_TAIL] = p
-            sched[S_OSQ_N] += 1
-            sched[N_SCHED + p] = OFF_QUEUED
-            sched[sched[S_PEND_BASE] + p] = INF_NS
-            pst[p, PF_OFF_SINCE] = now
-            return
-        core = sched[sched[S_CORE_BASE] + n - 1]
-        sched[S_NFREE_CORES] = n - 1
-        pst[p, PF_CORE] = core
-        pst[p, PF_NODE] = core // sched[S_CPN]
-    sched[sched[S_OWN_BASE] + pst[p, PF_CORE]] = p
-    pst[p, PF_ONCPU] = 1
-    pst[p, PF_OS_SINCE] = now
-    sched[S_OS_RUNNING] += 1
+    if sched[S_OS_MODE] == OS_SHARED and (sched[S_NFREE_CORES] == 0 or sched[S_OSQ_N] > 0):
+        pst[p, PF_ONCPU] = 0
+        osq_push(sched, pst, p)
+        sched[N_SCHED + p] = OFF_QUEUED
+        sched[sched[S_PEND_BASE] + p] = INF_NS
+        pst[p, PF_OFF_SINCE] = now
+        return
+    core_take(sched, pst, p, now)
     if sched[S_THROTTLED] != 0:
         sched[N_SCHED + p] = OFF_THROTTLED
         sched[sched[S_PEND_BASE] + p] = INF_NS
@@ -842,13 +867,8 @@ def os_release(sched, pst, p):
     quota_charge(sched)
     sched[S_OS_DIRTY] = 1
     if pst[p, PF_ONCPU] == 1:
-        pst[p, PF_ONCPU] = 0
+        core_give(sched, pst, p)
         pst[p, PF_SPEED] = SPEED_FULL
-        sched[sched[S_OWN_BASE] + pst[p, PF_CORE]] = -1
-        sched[S_OS_RUNNING] -= 1
-        if sched[S_OS_MODE] == OS_SHARED:
-            sched[sched[S_CORE_BASE] + sched[S_NFREE_CORES]] = pst[p, PF_CORE]
-            sched[S_NFREE_CORES] += 1
     elif sched[N_SCHED + p] == OFF_QUEUED:
         prev = -1
         q = sched[S_OSQ_HEAD]
@@ -946,15 +966,7 @@ def os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, 
                 sched[S_OSQ_TAIL] = -1
             sched[S_OSQ_N] -= 1
             quota_charge(sched)
-            n = sched[S_NFREE_CORES]
-            core = sched[sched[S_CORE_BASE] + n - 1]
-            sched[S_NFREE_CORES] = n - 1
-            pst[q, PF_CORE] = core
-            pst[q, PF_NODE] = core // sched[S_CPN]
-            sched[sched[S_OWN_BASE] + core] = q
-            pst[q, PF_ONCPU] = 1
-            pst[q, PF_OS_SINCE] = now
-            sched[S_OS_RUNNING] += 1
+            core_take(sched, pst, q, now)
             counters[K_OS_SWITCHES] += 1
             os_thaw_p(
                 hp_actor, hp_pos, act_time, act_seq, sched, pst, q, now + costs[C_THREAD_SWITCH]
@@ -1005,18 +1017,8 @@ def os_slice_end(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs):
         return
     quota_charge(sched)
     os_freeze_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, best, OFF_QUEUED)
-    pst[best, PF_ONCPU] = 0  # its speed stays: its kept step was timed at it
-    sched[sched[S_OWN_BASE] + pst[best, PF_CORE]] = -1
-    sched[S_OS_RUNNING] -= 1
-    sched[sched[S_CORE_BASE] + sched[S_NFREE_CORES]] = pst[best, PF_CORE]
-    sched[S_NFREE_CORES] += 1
-    pst[best, PF_OS_LINK] = -1
-    if sched[S_OSQ_TAIL] >= 0:
-        pst[sched[S_OSQ_TAIL], PF_OS_LINK] = best
-    else:
-        sched[S_OSQ_HEAD] = best
-    sched[S_OSQ_TAIL] = best
-    sched[S_OSQ_N] += 1
+    core_give(sched, pst, best)  # its speed stays: its kept step was timed at it
+    osq_push(sched, pst, best)
     sched[S_OS_DIRTY] = 1
 
 
@@ -3942,26 +3944,15 @@ def run_kernel(
                         sched, gt, pst, runq, counters, costs, rules, p, rq, now, now, WOKEN_NONE
                     )
                     replied = True
-                    jq = sched[S_CHAN_HEAD]
+                    jq = gq_pop(sched, gt, S_CHAN_HEAD, S_CHAN_TAIL, S_CHAN_N)
                     if jq >= 0:
-                        sched[S_CHAN_HEAD] = gt[jq, GF_LINK]
-                        if sched[S_CHAN_HEAD] < 0:
-                            sched[S_CHAN_TAIL] = -1
-                        sched[S_CHAN_N] -= 1
-                        gt[jq, GF_LINK] = -1
                         if now >= sched[S_WINDOW_START]:
                             counters[K_POOL_WAIT] += now - gt[jq, GF_READY]
                         pool_assign(rng, gt, prog, emp, g, jq)
                         resumed = True
                     else:
                         gt[g, GF_PARTNER] = -1
-                        gt[g, GF_LINK] = -1
-                        if sched[S_RECVQ_TAIL] >= 0:
-                            gt[sched[S_RECVQ_TAIL], GF_LINK] = g
-                        else:
-                            sched[S_RECVQ_HEAD] = g
-                        sched[S_RECVQ_TAIL] = g
-                        sched[S_RECVQ_N] += 1
+                        gq_push(sched, gt, S_RECVQ_HEAD, S_RECVQ_TAIL, S_RECVQ_N, g)
                         sched[S_BLOCKED] += 1
                         worker_parked = True
                 stw_stop = False
@@ -4000,14 +3991,8 @@ def run_kernel(
                     if gt[g, GF_REMAINING] < 0:
                         gt[g, GF_REMAINING] = 0
                     gt[g, GF_ASSIST] = 1  # it allocates nothing before it moves on
-                    gt[g, GF_LINK] = -1
                     gt[g, GF_RUNNABLE_SINCE] = now  # when it parked
-                    if sched[S_ASSIST_TAIL] >= 0:
-                        gt[sched[S_ASSIST_TAIL], GF_LINK] = g
-                    else:
-                        sched[S_ASSIST_HEAD] = g
-                    sched[S_ASSIST_TAIL] = g
-                    sched[S_ASSIST_N] += 1
+                    gq_push(sched, gt, S_ASSIST_HEAD, S_ASSIST_TAIL, S_ASSIST_N, g)
                     sched[S_BLOCKED] += 1
                     counters[K_GC_ASSIST_PARKS] += 1
                     pst[p, PF_PREEMPT] = 0
@@ -4228,13 +4213,8 @@ def run_kernel(
                     sched[S_BLOCKED] += 1
                     pst[p, PF_CURG] = -1
                     pst[p, PF_SCHED_START] = now
-                    wk = sched[S_RECVQ_HEAD]
+                    wk = gq_pop(sched, gt, S_RECVQ_HEAD, S_RECVQ_TAIL, S_RECVQ_N)
                     if wk >= 0:
-                        sched[S_RECVQ_HEAD] = gt[wk, GF_LINK]
-                        if sched[S_RECVQ_HEAD] < 0:
-                            sched[S_RECVQ_TAIL] = -1
-                        sched[S_RECVQ_N] -= 1
-                        gt[wk, GF_LINK] = -1
                         pool_assign(rng, gt, prog, emp, wk, g)
                         _trace(
                             trace,
@@ -4276,13 +4256,7 @@ def run_kernel(
                         )
                     else:
                         gt[g, GF_READY] = now  # when its job entered the channel
-                        gt[g, GF_LINK] = -1
-                        if sched[S_CHAN_TAIL] >= 0:
-                            gt[sched[S_CHAN_TAIL], GF_LINK] = g
-                        else:
-                            sched[S_CHAN_HEAD] = g
-                        sched[S_CHAN_TAIL] = g
-                        sched[S_CHAN_N] += 1
+                        gq_push(sched, gt, S_CHAN_HEAD, S_CHAN_TAIL, S_CHAN_N, g)
                         if now >= sched[S_WINDOW_START]:
                             counters[K_POOL_QUEUED] += 1
                         _trace(trace, sched, now, EV_POOL_SEND, p, pst[p, PF_M], gt[g, GF_SEQ], -1)

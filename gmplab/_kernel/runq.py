@@ -45,15 +45,36 @@ def runq_empty(pst, p):
 
 
 @njit(cache=True)
+def gq_push(sched, gt, head, tail, size, g):
+    """Append g to a FIFO of goroutines linked through GF_LINK (schedlink), whose head, tail
+    and length live at sched[head], sched[tail], sched[size]: the global run queue, a
+    channel's waiting senders and receivers, the GC's assist queue."""
+    gt[g, GF_LINK] = -1
+    if sched[tail] >= 0:
+        gt[sched[tail], GF_LINK] = g
+    else:
+        sched[head] = g
+    sched[tail] = g
+    sched[size] += 1
+
+
+@njit(cache=True)
+def gq_pop(sched, gt, head, tail, size):
+    """Take the goroutine at the head of such a FIFO (-1 when it is empty)."""
+    g = sched[head]
+    if g >= 0:
+        sched[head] = gt[g, GF_LINK]
+        if sched[head] < 0:
+            sched[tail] = -1
+        sched[size] -= 1
+        gt[g, GF_LINK] = -1
+    return g
+
+
+@njit(cache=True)
 def globrunqput(sched, gt, g):
     """globrunqput: append g to the global queue's tail (an intrusive list via schedlink)."""
-    gt[g, GF_LINK] = -1
-    if sched[S_RUNQ_TAIL] >= 0:
-        gt[sched[S_RUNQ_TAIL], GF_LINK] = g
-    else:
-        sched[S_RUNQ_HEAD] = g
-    sched[S_RUNQ_TAIL] = g
-    sched[S_RUNQ_SIZE] += 1
+    gq_push(sched, gt, S_RUNQ_HEAD, S_RUNQ_TAIL, S_RUNQ_SIZE, g)
 
 
 @njit(cache=True)
