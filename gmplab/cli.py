@@ -11,6 +11,10 @@ import math
 import sys
 import time
 
+from .designs import MECHANISMS
+
+MECHANISM_NAMES = list(MECHANISMS)
+
 # the keys `simulate --json` promises (the CLI contract of the foundation issue)
 JSON_KEYS = (
     "goroutines_completed",
@@ -60,7 +64,12 @@ def _number(name, kind=float):
 
 def _add_simulate(sub, name="simulate", help_="simulate one configuration", func=None):
     p = sub.add_parser(name, help=help_)
-    p.add_argument("--policy", default="go", help="go | global | central | partitioned")
+    p.add_argument(
+        "--policy",
+        default="go",
+        help="go | global | central | partitioned, or a design: seed122 | mos | numa "
+        "(docs/designs.md)",
+    )
     p.add_argument(
         "--topology",
         default="1x4",
@@ -90,6 +99,48 @@ def _add_simulate(sub, name="simulate", help_="simulate one configuration", func
         "--lock",
         default=None,
         help="sched.lock: fifo | spinbit (default: spinbit for go >= 1.24, else fifo)",
+    )
+    p.add_argument(
+        "--mechanisms",
+        default=None,
+        help="mechanisms on top of go, comma-separated (default: the policy's own; 'none': "
+        "none): " + ", ".join(MECHANISM_NAMES),
+    )
+    p.add_argument(
+        "--globrunq",
+        default=None,
+        help="the global run queue: lock | segmented | treiber | ring | node (default: Go's, "
+        "or the mechanisms')",
+    )
+    p.add_argument(
+        "--globrunq-segments",
+        type=_number("--globrunq-segments", int),
+        default=8,
+        help="segments of a segmented global queue",
+    )
+    p.add_argument(
+        "--mos-load-ratio",
+        type=_number("--mos-load-ratio"),
+        default=1.5,
+        help="migration-avoid: steal only from a P loaded past this times the mean",
+    )
+    p.add_argument(
+        "--mos-keep-local",
+        type=_number("--mos-keep-local", int),
+        default=64,
+        help="migration-avoid: ring length past which a loaded P sends new Gs away",
+    )
+    p.add_argument(
+        "--mos-gc-base",
+        type=_number("--mos-gc-base", int),
+        default=8,
+        help="gc-assist-priority: the formula's base",
+    )
+    p.add_argument(
+        "--mos-locked-violation-ms",
+        type=_number("--mos-locked-violation-ms"),
+        default=10.0,
+        help="locked-dedicated: a locked G blocked longer than this is a violation",
     )
     g = p.add_mutually_exclusive_group()
     g.add_argument("--load", type=_number("--load"), help="lambda*E[S]/min(GOMAXPROCS, cores)")
@@ -153,7 +204,7 @@ def _add_simulate(sub, name="simulate", help_="simulate one configuration", func
         "--program",
         default=None,
         help="each goroutine's phases KIND:DIST:MEAN_NS[:SCV],... (kinds cpu, nopreempt, "
-        "syscall, syscall_block, netwait, sleep; alloc:DIST:BYTES), e.g. "
+        "critical, syscall, syscall_block, netwait, sleep; alloc:DIST:BYTES), e.g. "
         "cpu:exp:5000,syscall:const:200000,cpu:exp:5000 (fork and pool phases nest: "
         "give them in a --workload YAML spec)",
     )
@@ -267,34 +318,83 @@ def _add_compare(sub):
         cmd_compare,
     )
     p.add_argument("--vary", default=None, metavar="FIELD=V1,V2,...", help="e.g. gomaxprocs=1,2,4")
+    _add_slo(p, "p999", 8)
+
+
+def _add_slo(p, quantile: str, bisect: int) -> None:
     p.add_argument("--slo-ms", type=_number("--slo-ms"), default=None, help="latency objective")
-    p.add_argument("--slo-quantile", default="p999", help="p50 | p90 | p99 | p999")
+    p.add_argument("--slo-quantile", default=quantile, help="p50 | p90 | p99 | p999")
     p.add_argument(
-        "--bisect", type=_number("--bisect", int), default=8, help="bisection steps per value"
+        "--bisect", type=_number("--bisect", int), default=bisect, help="bisection steps"
     )
 
 
-def cmd_compare(args) -> int:
-    from .capacity import compare, parse_vary
+def _table_command(args, build, width: int = 200) -> int:
+    """Run build(spec keyword arguments) -> polars table; print it (or its JSON). Bad input
+    exits 2 with one line."""
     from .errors import KernelError, SpecError
 
     try:
         kw = _spec_kwargs(args)
         if args.workload is not None:
             kw = _with_workload(args, kw)
-        field, values = parse_vary(args.vary)
-        table = compare(kw, field, values, args.slo_ms, args.slo_quantile, args.bisect)
+        table = build(kw)
     except (SpecError, KernelError) as e:
         print(f"gmplab: error: {e}", file=sys.stderr)
         return 2
     if args.json:
         print(table.write_json())
-    else:
-        import polars as pl
+        return 0
+    import polars as pl
 
-        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200):
-            print(table)
+    cols = [c for c in table.columns if not c.endswith(("_lo", "_hi"))]
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=width, float_precision=3):
+        print(table.select(cols))
     return 0
+
+
+def cmd_compare(args) -> int:
+    from .capacity import compare, parse_vary
+
+    def build(kw):
+        field, values = parse_vary(args.vary)
+        return compare(kw, field, values, args.slo_ms, args.slo_quantile, args.bisect)
+
+    return _table_command(args, build)
+
+
+def _add_ablate(sub):
+    p = _add_simulate(
+        sub,
+        "ablate",
+        "a base, each mechanism alone on top of it, and all together: latencies with "
+        "replication intervals, the highest load meeting an objective, migrations",
+        cmd_ablate,
+    )
+    p.add_argument("--base", default=None, help="the base policy (default: --policy, go)")
+    _add_slo(p, "p99", 6)
+
+
+def cmd_ablate(args) -> int:
+    from .ablate import ablate
+
+    def build(kw):
+        base = args.base or kw["policy"]
+        kw.pop("policy")
+        mechs = kw.pop("mechanisms")
+        mechs = None if mechs is None else [m for m in mechs.split(",") if m.strip()]
+        reps = kw.pop("replications")
+        return ablate(
+            kw,
+            base,
+            mechs,
+            replications=reps if reps > 1 else 5,
+            slo_ms=args.slo_ms,
+            quantile=args.slo_quantile,
+            iterations=args.bisect,
+        )
+
+    return _table_command(args, build, width=250)
 
 
 def _spec_kwargs(args) -> dict:
@@ -310,6 +410,13 @@ def _spec_kwargs(args) -> dict:
         cpu_quota_ms=args.cpu_quota_ms,
         cpu_period_ms=args.cpu_period_ms,
         lock=args.lock,
+        mechanisms=args.mechanisms,
+        globrunq=args.globrunq,
+        globrunq_segments=args.globrunq_segments,
+        mos_load_ratio=args.mos_load_ratio,
+        mos_keep_local=args.mos_keep_local,
+        mos_gc_base=args.mos_gc_base,
+        mos_locked_violation_ms=args.mos_locked_violation_ms,
         load=args.load,
         arrival_rate_per_s=args.arrival_rate_per_s,
         arrivals=args.arrivals,
@@ -622,6 +729,7 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_simulate(sub)
     _add_compare(sub)
+    _add_ablate(sub)
     _add_schedtrace(sub)
     _add_sweep(sub)
     _add_report(sub)

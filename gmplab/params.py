@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ._kernel import consts as kc
+from .designs import DESIGNS, MECHANISMS
 from .empirical import Empirical
 from .empirical import load as load_empirical
 from .errors import SpecError
@@ -148,7 +149,9 @@ class Phase:
     the M (sysmon may retake the P); ``syscall_block`` is ``entersyscallblock`` (the P is handed
     off at once); ``netwait`` parks on a network fd until the netpoller finds it ready;
     ``sleep`` is ``time.Sleep`` (a timer); ``nopreempt`` is a CPU burst without safe points
-    (preemption and stop-the-world wait for its end). Durations are drawn from ``service``
+    (preemption and stop-the-world wait for its end); ``critical`` is a CPU burst inside a
+    critical section (a lock held; the seed's section 2.3): Go preempts it like ``cpu``, the
+    ``hybrid-preempt`` mechanism only at its end. Durations are drawn from ``service``
     with ``mean_ns`` and ``scv``.
 
     ``alloc`` allocates a drawn number of bytes at one point (mean ``bytes``; ``service`` and
@@ -159,8 +162,8 @@ class Phase:
     workload's worker pool (``pool_workers`` goroutines) and waits for the worker's reply.
     """
 
-    kind: str = "cpu"  # cpu | nopreempt | syscall | syscall_block | netwait | sleep | alloc |
-    # fork | pool
+    kind: str = "cpu"  # cpu | nopreempt | critical | syscall | syscall_block | netwait | sleep |
+    # alloc | fork | pool
     service: str = "exp"  # distribution of the duration (of the bytes for alloc)
     mean_ns: float = 10_000.0  # mean duration, ns (not used by alloc, fork, pool)
     scv: float | None = None  # squared coefficient of variation (exp: 1, const: 0)
@@ -210,8 +213,9 @@ class Phase:
 # a goroutine runs before its first blocking phase and after each one: where a program does
 # not say how long, the kernel inserts this minimal CPU step (1 ns, no random draw)
 _MIN_CPU = Phase("cpu", "const", 1.0, None)
-# phases that run on the CPU (`nopreempt`: a burst with no safe point, e.g. a call-free loop)
-CPU_KINDS = ("cpu", "nopreempt")
+# phases that run on the CPU (`nopreempt`: a burst with no safe point, e.g. a call-free loop;
+# `critical`: a burst inside a critical section)
+CPU_KINDS = ("cpu", "nopreempt", "critical")
 # phases that talk to other goroutines and nest phases of their own
 NESTING_KINDS = ("fork", "pool")
 
@@ -488,6 +492,21 @@ class RunSpec:
     # sched.lock's discipline: "fifo" (a FIFO hand-off mutex) or "spinbit" (Go 1.24+'s);
     # None: spinbit for policy go at go_version >= 1.24, else fifo (docs/model.md)
     lock: str | None = None
+    # the designs issue (docs/designs.md): the mechanisms on top of Go; None: the policy's own
+    # set (designs.DESIGNS: none for go); () switches every one off
+    mechanisms: tuple | None = None
+    # the global run queue: lock | segmented | treiber | ring | node; None: Go's (lock) unless
+    # a mechanism (ring-globrunq, node-globrunq) chooses
+    globrunq: str | None = None
+    globrunq_segments: int = 8  # segments of a segmented queue (the seed's 8)
+    # migration-avoid: "remote P load > 150%" (the victim's load over the mean load) and the
+    # ring length above which a P keeps its new goroutines (a quarter of 256)
+    mos_load_ratio: float = 1.5
+    mos_keep_local: int = 64
+    # gc-assist-priority: the seed's undefined base (GCBackgroundPriority): Medium's floor
+    mos_gc_base: int = 8
+    # locked-dedicated: a locked goroutine blocked longer than this is a violation (seed 4.3)
+    mos_locked_violation_ms: float = 10.0
 
     @property
     def procs(self) -> int:
@@ -530,10 +549,48 @@ class RunSpec:
             self.workload.has_sleeps() and self.go_version_int() >= kc.V_TIMERS_ON_PS
         )
 
+    def base_policy(self) -> str:
+        """The kernel's policy: every design is Go's scheduler with mechanisms on top."""
+        return "go" if self.policy in DESIGNS else self.policy
+
+    def mechanisms_on(self) -> tuple:
+        """The mechanisms in force: the given ones, else the design's (sorted, no repeats)."""
+        names = self.mechanisms
+        if names is None:
+            names = DESIGNS.get(self.policy, ())
+        return tuple(sorted(set(names), key=list(MECHANISMS).index))
+
+    def globrunq_impl(self) -> str:
+        """The global run queue's implementation: the given one, else a mechanism's, else
+        Go's. Per-node queues on a one-node machine are the one global queue."""
+        if self.globrunq is not None:
+            return self.globrunq
+        on = self.mechanisms_on()
+        if "ring-globrunq" in on:
+            return "ring"
+        if "node-globrunq" in on and self.topology.nodes > 1:
+            return "node"
+        return "lock"
+
+    def configuration(self) -> str:
+        """The configuration's name: the policy, its mechanisms, a non-default global queue."""
+        on = self.mechanisms_on()
+        name = self.policy
+        if self.mechanisms is not None and self.policy in DESIGNS and self.policy != "go":
+            name += "[" + ",".join(on) + "]" if on else "[none]"
+        elif on:
+            name += "+" + "+".join(on)
+        impl = self.globrunq_impl()
+        if self.globrunq is not None and impl != "lock" or impl == "segmented":
+            name += f" globrunq={impl}"
+            if impl == "segmented":
+                name += f"/{self.globrunq_segments}"
+        return name
+
     def lock_kind(self) -> str:
         if self.lock is not None:
             return self.lock
-        if self.policy == "go" and self.go_version_int() >= kc.V_SPINBIT:
+        if self.base_policy() == "go" and self.go_version_int() >= kc.V_SPINBIT:
             return "spinbit"
         return "fifo"
 
@@ -551,8 +608,11 @@ class RunSpec:
     # --- validation -----------------------------------------------------------------------------
     def validate(self) -> RunSpec:
         """Raise SpecError naming the first bad parameter; return self when all is well."""
-        if self.policy not in kc.POLICIES:
-            raise SpecError("policy", f"one of {sorted(kc.POLICIES)}", self.policy)
+        if self.policy not in kc.POLICIES and self.policy not in DESIGNS:
+            raise SpecError(
+                "policy", f"one of {sorted(set(kc.POLICIES) | set(DESIGNS))}", self.policy
+            )
+        self._validate_design()
         if not isinstance(self.topology, Topology):
             raise SpecError("topology", "a Topology or 'NODESxCORES'", self.topology)
         if self.gomaxprocs is not None and (
@@ -578,7 +638,7 @@ class RunSpec:
             raise SpecError("arrivals", f"one of {sorted(kc.ARRIVALS)}", w.arrivals)
         if w.arrival_path not in kc.PATHS:
             raise SpecError("arrival_path", f"one of {sorted(kc.PATHS)}", w.arrival_path)
-        if w.arrival_path in ("netpoll", "random-p") and self.policy != "go":
+        if w.arrival_path in ("netpoll", "random-p") and self.base_policy() != "go":
             raise SpecError(
                 "arrival_path", f"global or spawn with policy {self.policy!r}", w.arrival_path
             )
@@ -594,7 +654,7 @@ class RunSpec:
                 raise SpecError(
                     "pool_workers", "at least 1 worker for the program's pool phases", 0
                 )
-            if (w.has_blocking() or w.residents()) and self.policy != "go":
+            if (w.has_blocking() or w.residents()) and self.base_policy() != "go":
                 raise SpecError(
                     "program",
                     "cpu phases only with policy "
@@ -613,7 +673,7 @@ class RunSpec:
         for name, n in (("hogs", w.hogs), ("pairs", w.pairs), ("pool_workers", w.pool_workers)):
             if not _is_int(n) or not 0 <= n <= 100_000:
                 raise SpecError(name, "an integer in [0, 100000]", n)
-            if n and self.policy != "go":
+            if n and self.base_policy() != "go":
                 raise SpecError(
                     name, f"0 with policy {self.policy!r} (residents need policy 'go')", n
                 )
@@ -624,7 +684,7 @@ class RunSpec:
         )
         if not isinstance(w.locked_pairs, bool):
             raise SpecError("locked_pairs", "True or False", w.locked_pairs)
-        if w.gc and self.policy != "go":
+        if w.gc and self.base_policy() != "go":
             raise SpecError("gc", f"False with policy {self.policy!r} (GC needs policy 'go')", w.gc)
         if not isinstance(w.gc, bool):
             raise SpecError("gc", "True or False", w.gc)
@@ -786,6 +846,100 @@ class RunSpec:
                 rho,
             )
 
+    def _validate_design(self) -> None:
+        """The designs issue's parameters (designs.py): names, ranges, bad combinations."""
+        if self.mechanisms is not None:
+            if isinstance(self.mechanisms, str) or not isinstance(self.mechanisms, tuple):
+                raise SpecError("mechanisms", "a tuple of mechanism names", self.mechanisms)
+            for m in self.mechanisms:
+                if m not in MECHANISMS:
+                    raise SpecError("mechanisms", f"names from {sorted(MECHANISMS)}", m)
+        on = self.mechanisms_on()
+        if on and self.base_policy() != "go":
+            raise SpecError(
+                "mechanisms",
+                f"none with policy {self.policy!r} (mechanisms go on top of Go's scheduler)",
+                ",".join(on),
+            )
+        if self.globrunq is not None and self.globrunq not in kc.GLOBRUNQS:
+            raise SpecError("globrunq", f"one of {sorted(kc.GLOBRUNQS)}", self.globrunq)
+        if self.globrunq not in (None, "lock") and self.base_policy() not in ("go", "global"):
+            raise SpecError(
+                "globrunq",
+                f"'lock' with policy {self.policy!r} (the implementations replace Go's queue)",
+                self.globrunq,
+            )
+        if not _is_int(self.globrunq_segments) or not 1 <= self.globrunq_segments <= (
+            kc.GQ_SEGMENTS_MAX
+        ):
+            raise SpecError(
+                "globrunq_segments",
+                f"an integer in [1, {kc.GQ_SEGMENTS_MAX}]",
+                self.globrunq_segments,
+            )
+        if "ring-globrunq" in on and "node-globrunq" in on:
+            raise SpecError(
+                "mechanisms", "at most one of ring-globrunq and node-globrunq", ",".join(on)
+            )
+        for mech, impl in (("ring-globrunq", "ring"), ("node-globrunq", "node")):
+            if mech in on and self.globrunq not in (None, impl):
+                raise SpecError(
+                    "globrunq", f"{impl!r} or omitted with the {mech} mechanism", self.globrunq
+                )
+        one_node = self.topology.nodes == 1
+        asked = self.mechanisms or ()
+        if one_node and (self.globrunq == "node" or "node-binding" in asked):
+            what = "globrunq='node'" if self.globrunq == "node" else "node-binding"
+            raise SpecError(
+                "mechanisms" if what == "node-binding" else "globrunq",
+                f"a topology with more than one NUMA node for {what} (this one has 1: "
+                "'2x8', 'xeon-2x48', ...)",
+                what,
+            )
+        if "node-binding" in on and not one_node and self.procs > self.topology.cpus:
+            raise SpecError(
+                "gomaxprocs",
+                f"at most the {self.topology.cpus} CPUs with node-binding (Ps bound to nodes "
+                "sharing CPUs are not modelled)",
+                self.procs,
+            )
+        if not _is_num(self.mos_load_ratio) or not 0 < self.mos_load_ratio <= 100:
+            raise SpecError(
+                "mos_load_ratio", "a number in (0, 100] (1.5: 'load > 150%')", self.mos_load_ratio
+            )
+        if not _is_int(self.mos_keep_local) or not 0 <= self.mos_keep_local <= kc.RUNQ_SIZE:
+            raise SpecError(
+                "mos_keep_local", f"an integer in [0, {kc.RUNQ_SIZE}]", self.mos_keep_local
+            )
+        if not _is_int(self.mos_gc_base) or not -100 <= self.mos_gc_base <= 100:
+            raise SpecError("mos_gc_base", "an integer in [-100, 100]", self.mos_gc_base)
+        if not _is_num(self.mos_locked_violation_ms) or not 0 < self.mos_locked_violation_ms:
+            raise SpecError(
+                "mos_locked_violation_ms", "a number of ms > 0", self.mos_locked_violation_ms
+            )
+
+    def _design_dict(self) -> dict:
+        """The design's fields for to_dict (absent for plain Go: keys of old runs stay)."""
+        on = self.mechanisms_on()
+        impl = self.globrunq_impl()
+        d: dict = {}
+        if on or self.policy in DESIGNS and self.policy != "go":
+            d["mechanisms"] = list(on)
+        if impl != "lock":
+            d["globrunq"] = impl
+        if impl == "segmented":
+            d["globrunq_segments"] = self.globrunq_segments
+        if "migration-avoid" in on:
+            d["mos_load_ratio"] = self.mos_load_ratio
+            d["mos_keep_local"] = self.mos_keep_local
+        if "gc-assist-priority" in on:
+            d["mos_gc_base"] = self.mos_gc_base
+        if "locked-dedicated" in on:
+            d["mos_locked_violation_ms"] = self.mos_locked_violation_ms
+        if d:
+            d["configuration"] = self.configuration()
+        return d
+
     # --- identity -------------------------------------------------------------------------------
     def to_dict(self) -> dict:
         w = self.workload
@@ -795,6 +949,7 @@ class RunSpec:
             "cores": self.topology.cores,
             **({"cpus": self.topology.cpus} if self.topology.cpus != self.topology.cores else {}),
             "lock": self.lock_kind(),
+            **self._design_dict(),
             **(
                 {"cpu_quota_ms": self.cpu_quota_ms, "cpu_period_ms": self.cpu_period_ms}
                 if self.cpu_quota_ms is not None
@@ -910,6 +1065,17 @@ def _phase_dict(ph: Phase) -> dict:
     return d
 
 
+def _as_mechanisms(m):
+    """None (the policy's own), or names from a list, a tuple or 'a,b' ('' or 'none': none)."""
+    if m is None:
+        return None
+    if isinstance(m, str):
+        m = [x.strip() for x in m.split(",") if x.strip() and x.strip() != "none"]
+    if not isinstance(m, (list, tuple)):
+        raise SpecError("mechanisms", "names separated by commas, or a list of names", m)
+    return tuple(m)
+
+
 def make_spec(
     policy: str = "go",
     topology="1x4",
@@ -962,6 +1128,13 @@ def make_spec(
     cpu_quota_ms: float | None = None,
     cpu_period_ms: float = 100.0,
     lock: str | None = None,
+    mechanisms=None,
+    globrunq: str | None = None,
+    globrunq_segments: int = 8,
+    mos_load_ratio: float = 1.5,
+    mos_keep_local: int = 64,
+    mos_gc_base: int = 8,
+    mos_locked_violation_ms: float = 10.0,
 ) -> RunSpec:
     """Build and validate a RunSpec from plain arguments (the API's and the CLI's one path)."""
     topo = Topology.parse(topology, distances, smt_factor)
@@ -1032,6 +1205,13 @@ def make_spec(
         cpu_quota_ms=cpu_quota_ms,
         cpu_period_ms=cpu_period_ms,
         lock=lock,
+        mechanisms=_as_mechanisms(mechanisms),
+        globrunq=globrunq,
+        globrunq_segments=globrunq_segments,
+        mos_load_ratio=mos_load_ratio,
+        mos_keep_local=mos_keep_local,
+        mos_gc_base=mos_gc_base,
+        mos_locked_violation_ms=mos_locked_violation_ms,
     )
     return spec.validate()
 

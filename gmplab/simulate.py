@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import designs
 from ._kernel import consts as kc
 from ._kernel.hist import HDR_ARRAY_LEN
 from ._kernel.loop import run_kernel
@@ -79,7 +80,12 @@ def cost_tables(spec: RunSpec) -> np.ndarray:
         local, c["migration_local_ns_per_kib"], c["migration_remote_ns_per_kib"] * d / 20.0
     )
     migr = c["working_set_kib"] * per_kib
-    tables = [np.rint(t).astype(np.int64).ravel() for t in (line, probe, migr, d)]
+    # each node's nodes nearest first (itself first, ties by index): hierarchical stealing
+    # and the per-node global queues walk them in this order
+    order = np.array(
+        [sorted(range(len(row)), key=lambda j, r=row: (j != i, r[j], j)) for i, row in enumerate(d)]
+    )
+    tables = [np.rint(t).astype(np.int64).ravel() for t in (line, probe, migr, d, order)]
     return np.concatenate([spec.costs.to_array(), [d.shape[0]], *tables]).astype(np.int64)
 
 
@@ -115,6 +121,16 @@ def _machine(spec: RunSpec, sched: np.ndarray, pst: np.ndarray, n_actors: int) -
     # the order the OS hands out logical CPUs: with SMT one thread of every core first
     # (2k), then the siblings (2k + 1), as Linux spreads runnable threads over idle cores
     order = cpu_order(topo)
+    mechs = spec.mechanisms_on()
+    if "node-binding" in mechs and topo.nodes > 1:
+        # the Ps spread evenly over the nodes in blocks (P i on node i * nodes / GOMAXPROCS),
+        # each on its node's CPUs in the OS's order (validate: GOMAXPROCS <= CPUs)
+        per_node = [[c for c in order if c // topo.cpus_per_node == nd] for nd in range(topo.nodes)]
+        nodes = np.arange(np_) * topo.nodes // np_
+        ranks = np.arange(np_) - np.searchsorted(nodes, nodes)
+        order = np.array([per_node[nd][r] for nd, r in zip(nodes, ranks)], dtype=np.int64)
+        pst[:, kc.PF_CORE] = order
+        pst[:, kc.PF_NODE] = order // topo.cpus_per_node
     if np_ > ncpu:
         out[kc.S_OS_MODE] = kc.OS_SHARED
         # free CPUs as a stack, the first to hand out on top
@@ -133,7 +149,35 @@ def _machine(spec: RunSpec, sched: np.ndarray, pst: np.ndarray, n_actors: int) -
         out[kc.S_QUOTA_LEFT] = out[kc.S_QUOTA_NS]
         out[kc.S_PERIOD_END] = out[kc.S_PERIOD_NS]
     pst[:, kc.PF_OS_LINK] = -1
+    out = _globrunq_state(spec, out)
     return out, pst
+
+
+def _globrunq_state(spec: RunSpec, sched: np.ndarray) -> np.ndarray:
+    """The global run queue's implementation, its segments (sched's tail, consts.GQS_*) and
+    the design's mechanisms and parameters."""
+    impl = spec.globrunq_impl()
+    nseg = {"lock": 0, "segmented": spec.globrunq_segments, "node": spec.topology.nodes}.get(
+        impl, 1
+    )
+    base = len(sched)
+    out = np.concatenate([sched, np.zeros(nseg * kc.GQS_N, dtype=np.int64)])
+    out[kc.S_GQ_IMPL] = kc.GLOBRUNQS[impl]
+    out[kc.S_GQ_NSEG] = nseg
+    out[kc.S_GQ_BASE] = base
+    for s_ in range(nseg):
+        b = base + s_ * kc.GQS_N
+        out[b + kc.GQS_HEAD] = -1
+        out[b + kc.GQS_TAIL] = -1
+        for lk in (kc.GQS_LK, kc.GQS_LK2):
+            out[b + lk + kc.LK_HOLDER] = -1
+            out[b + lk + kc.LK_NODE] = -1
+    out[kc.S_MECH] = designs.mechanism_mask(spec.mechanisms_on())
+    out[kc.S_MOS_RATIO_PPM] = int(round(spec.mos_load_ratio * 1e6))
+    out[kc.S_MOS_KEEP_LOCAL] = spec.mos_keep_local
+    out[kc.S_MOS_GC_BASE] = spec.mos_gc_base
+    out[kc.S_MOS_LOCKED_NS] = int(round(spec.mos_locked_violation_ms * 1e6))
+    return out
 
 
 def _coprimes(n: int) -> np.ndarray:
@@ -160,7 +204,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     w = spec.workload
     topo = spec.topology
     iparams = np.zeros(kc.N_IPARAMS, dtype=np.int64)
-    iparams[kc.I_POLICY] = kc.POLICIES[spec.policy]
+    iparams[kc.I_POLICY] = kc.POLICIES[spec.base_policy()]
     iparams[kc.I_GOMAXPROCS] = np_
     iparams[kc.I_CORES] = topo.cores
     iparams[kc.I_CORES_PER_NODE] = topo.cores_per_node
@@ -273,6 +317,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
         row[kc.GF_LAST_CORE] = -1
         row[kc.GF_PARTNER] = -1
         row[kc.GF_LOCKED_M] = -1
+        row[kc.GF_DED_P] = -1
         if i >= w.hogs + 2 * w.pairs:
             continue  # a pool worker (below)
         if i < w.hogs:

@@ -25,10 +25,51 @@ LOCK_SPINBIT = 1  # Go 1.24+'s spinbit mutex (lock_spinbit.go): one waiter spins
 LOCKS = {"fifo": LOCK_FIFO, "spinbit": LOCK_SPINBIT}
 V_SPINBIT = 124  # Go 1.24: the spinbit mutex (GOEXPERIMENT on by default; permanent in 1.25)
 
+# Global run queue implementations (the designs issue). Each has its own contention model:
+GQ_LOCK = 0  # Go: one FIFO list under sched.lock (which also guards the idle lists)
+GQ_SEGMENTED = 1  # k FIFO segments, each under its own lock; a G goes to segment id % k, a
+# taker probes the segments from its own (P id % k) and locks the first non-empty one
+GQ_TREIBER = 2  # a lock-free Treiber stack (LIFO): every push and pop CASes the head's line
+GQ_RING = 3  # a lock-free FIFO ring: producers CAS the tail's line, consumers the head's
+GQ_NODE = 4  # one locked FIFO per NUMA node (the 2014 NUMA proposal): a G goes to its P's
+# node's queue; a P takes from its own node's queue first, then from the nearest others
+GLOBRUNQS = {
+    "lock": GQ_LOCK,
+    "segmented": GQ_SEGMENTED,
+    "treiber": GQ_TREIBER,
+    "ring": GQ_RING,
+    "node": GQ_NODE,
+}
+GQ_SEGMENTS_MAX = 1024  # a bound on segments (and nodes) for the sched array's tail
+# one segment's slots: its FIFO (head, tail, size), its lock or the head's line (LK_* from
+# GQS_LK), and the tail's line (a ring's producers) from GQS_LK2
+GQS_HEAD, GQS_TAIL, GQS_SIZE = range(3)
+GQS_LK = 3
+GQS_LK2 = GQS_LK + 6
+GQS_N = GQS_LK2 + 6
+
+# Mechanisms of the designs under study, each on its own on top of Go (designs.py names them)
+MECH_DET_STEAL = 1 << 0  # stealWork probes p+1, p+2, ... every pass (seed ch. 1)
+MECH_HIER_STEAL = 1 << 1  # stealWork: the own node's Ps first, then other nodes by distance
+MECH_MIGRATION_AVOID = 1 << 2  # seed 3.1: steal only from a P loaded > ratio x the mean;
+# a P whose ring holds more than a quarter keeps new Gs unless it is itself that loaded
+MECH_RING_NETPOLL = 1 << 3  # seed 2.4: a non-blocking poll reads a shared ring, no syscall
+MECH_HYBRID_PREEMPT = 1 << 4  # seed 2.3: preempt at once outside critical sections; inside,
+# signal and switch at the section's end (the checkpoint)
+MECH_STATE_CHECK = 1 << 5  # seed 2.1: check the M/P/G state table at every transition
+MECH_GC_PRIORITY = 1 << 6  # seed 2.5: assist priority from the mark queue and entropy
+MECH_LOCKED_DEDICATED = 1 << 7  # seed 4.3: a P whose locked G blocks stays with its M
+MECH_NODE_BINDING = 1 << 8  # the 2014 NUMA proposal: Ps spread over the nodes, bound there
+
 INF_NS = 1 << 62  # "never": an actor with nothing scheduled
 # actors after the GOMAXPROCS Ps: arrivals NP, sysmon NP+1, snapshots NP+2, the M blocked in
 # netpoll NP+3 (helpers that break the poller need its index), timerproc NP+4, GC NP+5
 A_NETPOLL_OFFSET = 3
+
+# gc-assist-priority's classes and trigger (the seed's section 2.5, its own numbers)
+GC_PRIORITY_HIGH = 15  # "High >= 15: may preempt non-GC goroutines"
+GC_PRIORITY_LOW = 7  # "Low <= 7: only on idle Ps"
+GC_PRIORITY_QUEUE_MIN = 128  # "gcMarkWork.queue.len() > 128"
 
 # --- policies, distributions, arrival kinds (ints passed to the kernel) -----------------------
 POLICY_GO = 0  # Go's G/M/P scheduler as of 1.27
@@ -147,7 +188,8 @@ CT_LINE = 0  # a contended cache line moving (cacheline_local in a node; remote 
 CT_PROBE = 1  # reading a victim's ring head and tail (steal_probe_ns x SLIT/10)
 CT_MIGR = 2  # a goroutine's working set refilled after it moved (working_set_kib x per KiB)
 CT_DIST = 3  # the SLIT distance itself (10: the same node, or as close)
-N_COST_TABLES = 4
+CT_ORDER = 4  # row i: the nodes by distance from node i (i itself first; ties by index)
+N_COST_TABLES = 5
 
 # --- integer parameters (iparams) ----------------------------------------------------------------
 (
@@ -337,7 +379,6 @@ N_FPARAMS = 17
     S_NEEDSPINNING,
     S_NMIDLE,
     S_MCOUNT,
-    S_LOCK_FREE_AT,
     S_SEQ,
     S_LIVE,
     S_RUNNING,
@@ -422,16 +463,36 @@ N_FPARAMS = 17
     S_CPN,
     S_CUR_P,
     S_CUR_NODE,
+    S_LOCK_KIND,
+    S_LOCK_FREE_AT,
     S_LOCK_HOLDER,
     S_LOCK_NODE,
-    S_LOCK_KIND,
     S_LOCK_SPIN_UNTIL,
     S_LOCK_GAP_LO,
     S_LOCK_GAP_HI,
     S_SMT_PPM,
     S_OWN_BASE,
-) = range(101)
-N_SCHED = 101
+    S_GQ_IMPL,
+    S_GQ_NSEG,
+    S_GQ_BASE,
+    S_GQ_CUR,
+    S_MECH,
+    S_MOS_RATIO_PPM,
+    S_MOS_KEEP_LOCAL,
+    S_MOS_PUTS,
+    S_MOS_GC_BASE,
+    S_MOS_LOCKED_NS,
+) = range(111)
+N_SCHED = 111
+# A lock's (or a contended line's) state: LK_* slots from a base. sched.lock is the one at
+# S_LOCK_FREE_AT; a segmented or per-node global queue has one per segment (S_GQ_BASE).
+LK_FREE_AT, LK_HOLDER, LK_NODE, LK_SPIN_UNTIL, LK_GAP_LO, LK_GAP_HI = range(6)
+N_LK = 6
+# S_GQ_*: the global run queue's implementation (GQ_*), its segments (S_GQ_NSEG; sched's
+# region of them at S_GQ_BASE, GQS_N slots each) and the segment the current operation uses
+# (S_GQ_CUR). S_RUNQ_SIZE stays the total across segments. S_MECH: the design's mechanisms
+# (MECH_* bits); S_MOS_*: migration-avoid's load ratio (ppm), keep-local ring length and the
+# Gs it sent to the global queue; gc-assist-priority's base; locked-dedicated's violation ns.
 # S_SMT_PPM: SMT on: a hardware thread's speed (parts per million) while its sibling is busy
 # (0: no SMT); S_OWN_BASE: sched's region of the P on each logical CPU (-1: none)
 # S_LOCK_KIND: sched.lock's discipline (LOCK_*); spinbit: S_LOCK_SPIN_UNTIL, when the one
@@ -540,6 +601,8 @@ PH_PAUSE = 4  # stealWork's usleep(3) before taking a running P's runnext
 PH_SYSCALL = 5  # curg is in a syscall; the P stays wired to its M until sysmon retakes it
 PH_GCSTOP = 6  # _Pgcstop: stopped for a stop-the-world, no M (it parked in gcstopm)
 PH_GCWORK = 7  # the P's M runs a background mark worker (PF_GC_MODE says which kind)
+PH_DEDICATED = 8  # locked-dedicated (seed 4.3): the P stays with the M of its locked G while
+# that G is blocked, and runs nothing else until the G is ready again
 
 # --- goroutine table (gt columns) ----------------------------------------------------------------
 (
@@ -561,8 +624,10 @@ PH_GCWORK = 7  # the P's M runs a background mark worker (PF_GC_MODE says which 
     GF_TRACK,
     GF_LOCKED_M,
     GF_PENDING_ALLOC,
-) = range(18)
-N_GF = 18
+    GF_DED_P,
+) = range(19)
+N_GF = 19
+# GF_DED_P: locked-dedicated: the P a locked goroutine's thread holds while it is blocked
 # GF_PENDING_ALLOC: bytes allocated during the mark in runs that ended by preemption; the
 # assist they owe is paid when the goroutine next runs
 # GF_LOCKED_M: the M a goroutine is locked to (runtime.LockOSThread), -1 when it is not
@@ -600,6 +665,8 @@ PHASE_FORK = 7  # newproc PR_COUNT children (each runs the sub-program at row PR
 PHASE_POOL = 8  # chansend a job (the sub-program at PR_SUB) to the worker pool, park on the
 # reply channel until a worker has run it and replied (goready into the worker's P's runnext)
 PHASE_END = 9  # the end of a program or sub-program (internal: every program ends with one)
+PHASE_CRITICAL = 10  # a CPU burst inside a critical section (the seed's section 2.3): Go
+# preempts it like any cpu phase; hybrid-preempt defers the switch to the section's end
 PHASE_KINDS = {
     "cpu": PHASE_CPU,
     "syscall": PHASE_SYSCALL,
@@ -610,6 +677,7 @@ PHASE_KINDS = {
     "alloc": PHASE_ALLOC,
     "fork": PHASE_FORK,
     "pool": PHASE_POOL,
+    "critical": PHASE_CRITICAL,
 }
 # the hand-off to a partner is a phase of the resident pairs (I_PAIRS), not of programs; a
 # program talks to other goroutines through `fork` (children) and `pool` (a channel to workers).
@@ -717,6 +785,25 @@ COUNTER_NAMES = (
     "throttled_ns",
     "lock_barges",
     "lock_sleeps",
+    "globrunq_ops",
+    "globrunq_contended",
+    "globrunq_wait_ns",
+    "globrunq_cas_retries",
+    "globrunq_sleeps",
+    "globrunq_probes",
+    "steals_remote",
+    "steals_denied",
+    "migrate_puts",
+    "netpoll_syscalls",
+    "mos_syscall_not_waiting",
+    "mos_run_m_not_idle",
+    "mos_m_two_queues",
+    "mos_p_idle_g_running",
+    "preempt_deferred",
+    "gc_priority_high",
+    "gc_priority_low",
+    "locked_dedicated",
+    "locked_violations",
 )
 K = {name: i for i, name in enumerate(COUNTER_NAMES)}
 (
@@ -812,6 +899,25 @@ K = {name: i for i, name in enumerate(COUNTER_NAMES)}
     K_THROTTLED_NS,
     K_LOCK_BARGES,
     K_LOCK_SLEEPS,
+    K_GQ_OPS,
+    K_GQ_CONTENDED,
+    K_GQ_WAIT,
+    K_GQ_RETRIES,
+    K_GQ_SLEEPS,
+    K_GQ_PROBES,
+    K_STEALS_REMOTE,
+    K_STEALS_DENIED,
+    K_MIGRATE_PUTS,
+    K_NETPOLL_SYSCALLS,
+    K_MOS_SYSCALL_NOT_WAITING,
+    K_MOS_RUN_M_NOT_IDLE,
+    K_MOS_M_TWO_QUEUES,
+    K_MOS_P_IDLE_G_RUNNING,
+    K_PREEMPT_DEFERRED,
+    K_GC_PRIORITY_HIGH,
+    K_GC_PRIORITY_LOW,
+    K_LOCKED_DEDICATED,
+    K_LOCKED_VIOLATIONS,
 ) = range(len(COUNTER_NAMES))
 N_COUNTERS = len(COUNTER_NAMES)
 
@@ -891,6 +997,14 @@ EV_FORK = 18  # g forked children on p and waits for them (arg: how many)
 EV_JOIN = 19  # g (a child) was the last to finish: it readied its parent (arg: the parent's id)
 EV_POOL_SEND = 20  # g sent a job to the pool (arg: the worker given it, or -1: it queued)
 EV_POOL_REPLY = 21  # g (a worker) replied to its requester (arg: the requester's id)
+EV_MOS_VIOLATION = 22  # state-check: a transition the seed's M/P/G table forbids (arg: MOS_*)
+# the seed's section 2.1, its three constraints and its illegal row, as state-check reads them
+MOS_SYSCALL_NOT_WAITING = 1  # "M enters Msyscall only once its G is Gwaiting": Go's G is
+# _Gsyscall while its M is in the syscall (and its P stays _Prunning/_Psyscall)
+MOS_RUN_M_NOT_IDLE = 2  # "G Grunnable -> Grunning only while its M is Midle": the M that runs
+# schedule() and execute() is running, always
+MOS_M_TWO_QUEUES = 3  # "no M holds two or more Ps with non-empty local queues"
+MOS_P_IDLE_G_RUNNING = 4  # the illegal row (Mrunning, Pidle, Grunning)
 TRACE_EVENT_NAMES = (
     "arrive",
     "wake",
@@ -914,6 +1028,7 @@ TRACE_EVENT_NAMES = (
     "join",
     "pool_send",
     "pool_reply",
+    "mos_violation",
 )
 
 # --- kernel status codes -------------------------------------------------------------------------

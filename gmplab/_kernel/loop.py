@@ -53,6 +53,7 @@ from .consts import (
     CT_DIST,
     CT_LINE,
     CT_MIGR,
+    CT_ORDER,
     CT_PROBE,
     DIST_EMPIRICAL,
     EV_ARRIVE,
@@ -63,6 +64,7 @@ from .consts import (
     EV_GCWORK,
     EV_HANDOFF,
     EV_JOIN,
+    EV_MOS_VIOLATION,
     EV_NETPOLL,
     EV_PARK,
     EV_PAUSE,
@@ -103,6 +105,9 @@ from .consts import (
     GC_HEAP_MINIMUM,
     GC_MARK,
     GC_OFF,
+    GC_PRIORITY_HIGH,
+    GC_PRIORITY_LOW,
+    GC_PRIORITY_QUEUE_MIN,
     GC_STW,
     GC_TRIGGER_MAX,
     GC_TRIGGER_MIN,
@@ -113,6 +118,7 @@ from .consts import (
     GF_ARRIVAL,
     GF_ASSIST,
     GF_CLASS,
+    GF_DED_P,
     GF_LAST_CORE,
     GF_LINK,
     GF_LOCKED_M,
@@ -129,6 +135,16 @@ from .consts import (
     GF_TRIGHT,
     GF_WOKEN,
     GLOBAL_CHECK_TICKS,
+    GQ_LOCK,
+    GQ_NODE,
+    GQ_RING,
+    GQ_SEGMENTED,
+    GQ_TREIBER,
+    GQS_HEAD,
+    GQS_LK,
+    GQS_LK2,
+    GQS_SIZE,
+    GQS_TAIL,
     I_ALLOC_ARRIVALS,
     I_ALLOC_HOGS,
     I_ARRIVALS,
@@ -183,9 +199,17 @@ from .consts import (
     K_GC_IDLE,
     K_GC_LIMITED,
     K_GC_PAUSE,
+    K_GC_PRIORITY_HIGH,
+    K_GC_PRIORITY_LOW,
     K_GGETS,
     K_GLOBAL_CHECK_HITS,
     K_GPUTS,
+    K_GQ_CONTENDED,
+    K_GQ_OPS,
+    K_GQ_PROBES,
+    K_GQ_RETRIES,
+    K_GQ_SLEEPS,
+    K_GQ_WAIT,
     K_HANDOFFP,
     K_HANDOFFS,
     K_JOINS,
@@ -194,16 +218,24 @@ from .consts import (
     K_LOCK_CONTENDED,
     K_LOCK_SLEEPS,
     K_LOCK_WAIT,
+    K_LOCKED_DEDICATED,
+    K_LOCKED_VIOLATIONS,
     K_LOCKEDM_HANDOFFS,
     K_MAX_LIVE_SEEN,
     K_MEASURED,
     K_MIGR_LOCAL,
     K_MIGR_REMOTE,
+    K_MIGRATE_PUTS,
+    K_MOS_M_TWO_QUEUES,
+    K_MOS_P_IDLE_G_RUNNING,
+    K_MOS_RUN_M_NOT_IDLE,
+    K_MOS_SYSCALL_NOT_WAITING,
     K_NEEDSPIN_SETS,
     K_NETPOLL_BLOCKING_WAKES,
     K_NETPOLL_BREAKS,
     K_NETPOLL_CALLS,
     K_NETPOLL_READY,
+    K_NETPOLL_SYSCALLS,
     K_NETPOLL_SYSMON,
     K_NEWM,
     K_OS_SWITCHES,
@@ -211,6 +243,7 @@ from .consts import (
     K_POOL_JOBS,
     K_POOL_QUEUED,
     K_POOL_WAIT,
+    K_PREEMPT_DEFERRED,
     K_PREEMPT_SLICE_MAX,
     K_PREEMPT_SLICE_MIN,
     K_PREEMPTIONS,
@@ -227,6 +260,8 @@ from .consts import (
     K_STEAL_PAUSES,
     K_STEAL_PROBES,
     K_STEALS,
+    K_STEALS_DENIED,
+    K_STEALS_REMOTE,
     K_STOLEN,
     K_SYSCALL_RETAKES,
     K_SYSCALLS,
@@ -246,8 +281,26 @@ from .consts import (
     K_TIMERS_STOLEN,
     K_WAKEUPS,
     K_WINDOW_NS,
+    LK_FREE_AT,
+    LK_GAP_HI,
+    LK_GAP_LO,
+    LK_HOLDER,
+    LK_NODE,
+    LK_SPIN_UNTIL,
     LOCK_SPIN_WINDOW_NS,
     LOCK_SPINBIT,
+    MECH_DET_STEAL,
+    MECH_GC_PRIORITY,
+    MECH_HIER_STEAL,
+    MECH_HYBRID_PREEMPT,
+    MECH_LOCKED_DEDICATED,
+    MECH_MIGRATION_AVOID,
+    MECH_RING_NETPOLL,
+    MECH_STATE_CHECK,
+    MOS_M_TWO_QUEUES,
+    MOS_P_IDLE_G_RUNNING,
+    MOS_RUN_M_NOT_IDLE,
+    MOS_SYSCALL_NOT_WAITING,
     N_COSTS,
     N_SCHED,
     OFF_QUEUED,
@@ -309,6 +362,7 @@ from .consts import (
     PF_TIMERS_ROOT,
     PF_WORK_ACC,
     PF_WORK_T,
+    PH_DEDICATED,
     PH_EXEC,
     PH_GCSTOP,
     PH_GCWORK,
@@ -319,6 +373,7 @@ from .consts import (
     PH_WAKE,
     PHASE_ALLOC,
     PHASE_CPU,
+    PHASE_CRITICAL,
     PHASE_END,
     PHASE_FORK,
     PHASE_NETWAIT,
@@ -378,6 +433,9 @@ from .consts import (
     S_GCWAITING,
     S_GFREE,
     S_GHW,
+    S_GQ_CUR,
+    S_GQ_IMPL,
+    S_GQ_NSEG,
     S_HEAP_GOAL,
     S_HEAP_LIVE,
     S_HEAP_MARKED,
@@ -390,12 +448,7 @@ from .consts import (
     S_LASTPOLL,
     S_LIVE,
     S_LOCK_FREE_AT,
-    S_LOCK_GAP_HI,
-    S_LOCK_GAP_LO,
-    S_LOCK_HOLDER,
     S_LOCK_KIND,
-    S_LOCK_NODE,
-    S_LOCK_SPIN_UNTIL,
     S_LOCKED_WAIT,
     S_MARK_ALLOC,
     S_MARK_DONE,
@@ -403,6 +456,11 @@ from .consts import (
     S_MARK_T,
     S_MARK_WORK,
     S_MCOUNT,
+    S_MECH,
+    S_MOS_GC_BASE,
+    S_MOS_LOCKED_NS,
+    S_MOS_PUTS,
+    S_MOS_RATIO_PPM,
     S_NCPU,
     S_NEEDSPINNING,
     S_NETPOLL_M,
@@ -510,13 +568,20 @@ from .runq import (
     globrunqget,
     globrunqgetbatch,
     globrunqput,
+    gq_choose_put,
     gq_pop,
     gq_push,
+    gq_put,
+    gq_put1,
+    gq_seg,
+    loads_total,
     may_spin,
+    p_load,
     runq_empty,
     runq_len,
     runqget,
     runqput,
+    runqput_tail,
     runqsteal,
 )
 
@@ -609,66 +674,216 @@ def node_cost(costs, table, i, j):
 
 @njit(cache=True)
 def lock_acquire(sched, costs, counters, request_ns, hold_ops):
-    """FIFO hand-off mutex on a timeline. Returns the time the requester has unlocked.
+    """sched.lock: a FIFO hand-off or spinbit mutex on a timeline (lock_at). Returns the time
+    the requester has unlocked."""
+    return lock_at(sched, costs, counters, request_ns, hold_ops, S_LOCK_FREE_AT, True)
+
+
+@njit(cache=True)
+def line_move(sched, costs, lk):
+    """The cache line of the lock (or CAS word) at lk comes to the acting P: what its move
+    costs (0 when the same P had it last, or either side is an M without a P), noted."""
+    line = 0
+    h = sched[S_CUR_P]
+    if h != sched[lk + LK_HOLDER]:
+        if h >= 0 and sched[lk + LK_HOLDER] >= 0:
+            line = node_cost(costs, CT_LINE, sched[S_CUR_NODE], sched[lk + LK_NODE])
+        sched[lk + LK_HOLDER] = h
+        sched[lk + LK_NODE] = sched[S_CUR_NODE] if h >= 0 else -1
+    return line
+
+
+@njit(cache=True)
+def lock_at(sched, costs, counters, request_ns, hold_ops, lk, main):
+    """A mutex on a timeline, its state at sched[lk + LK_*]. Returns the time the requester
+    has unlocked; `main` counts into sched.lock's counters, else the global queue's.
 
     The lock's cache line moves when another P's M takes it: cacheline_local within a node,
     more across nodes (by SLIT distance). A hand-off's measured cost already includes a local
     transfer, so a contended acquisition pays only the remote surcharge. Ms without a P
     (sysmon, the netpoller's, syscall Ms) are not placed on a node: they move no line."""
-    free_at = sched[S_LOCK_FREE_AT]
-    line = 0
-    h = sched[S_CUR_P]
-    if h != sched[S_LOCK_HOLDER]:
-        if h >= 0 and sched[S_LOCK_HOLDER] >= 0:
-            line = node_cost(costs, CT_LINE, sched[S_CUR_NODE], sched[S_LOCK_NODE])
-        sched[S_LOCK_HOLDER] = h
-        sched[S_LOCK_NODE] = sched[S_CUR_NODE] if h >= 0 else -1
+    k_acq = K_LOCK_ACQ if main else K_GQ_OPS
+    k_cont = K_LOCK_CONTENDED if main else K_GQ_CONTENDED
+    k_wait = K_LOCK_WAIT if main else K_GQ_WAIT
+    k_sleep = K_LOCK_SLEEPS if main else K_GQ_SLEEPS
+    free_at = sched[lk + LK_FREE_AT]
+    line = line_move(sched, costs, lk)
     ops = hold_ops if hold_ops > 1 else 1
     hold = costs[C_RUNQ_OP] * ops
     spinbit = sched[S_LOCK_KIND] == LOCK_SPINBIT
     if request_ns >= free_at:
         grant = request_ns + costs[C_LOCK_UNCONTENDED] + line
-        sched[S_LOCK_FREE_AT] = grant + hold
-        counters[K_LOCK_ACQ] += 1
+        sched[lk + LK_FREE_AT] = grant + hold
+        counters[k_acq] += 1
         return grant + hold
-    if spinbit and request_ns < sched[S_LOCK_GAP_HI]:
+    if spinbit and request_ns < sched[lk + LK_GAP_HI]:
         # the lock is free while the sleeper it was released to wakes: a newcomer takes it
         # first if it is done before the sleeper runs (lock_spinbit.go lets Ms barge)
-        g0 = request_ns if request_ns > sched[S_LOCK_GAP_LO] else sched[S_LOCK_GAP_LO]
+        g0 = request_ns if request_ns > sched[lk + LK_GAP_LO] else sched[lk + LK_GAP_LO]
         grant = g0 + costs[C_LOCK_UNCONTENDED] + line
-        if grant + hold <= sched[S_LOCK_GAP_HI]:
-            sched[S_LOCK_GAP_LO] = grant + hold
-            counters[K_LOCK_ACQ] += 1
-            counters[K_LOCK_BARGES] += 1
+        if grant + hold <= sched[lk + LK_GAP_HI]:
+            sched[lk + LK_GAP_LO] = grant + hold
+            counters[k_acq] += 1
+            if main:
+                counters[K_LOCK_BARGES] += 1
             if g0 > request_ns:
-                counters[K_LOCK_CONTENDED] += 1
-                counters[K_LOCK_WAIT] += grant - request_ns
+                counters[k_cont] += 1
+                counters[k_wait] += grant - request_ns
             return grant + hold
     waited = free_at - request_ns
     surcharge = line - costs[C_CACHELINE_LOCAL] if line > costs[C_CACHELINE_LOCAL] else 0
     if spinbit:
-        if sched[S_LOCK_SPIN_UNTIL] <= request_ns and waited <= LOCK_SPIN_WINDOW_NS:
+        if sched[lk + LK_SPIN_UNTIL] <= request_ns and waited <= LOCK_SPIN_WINDOW_NS:
             # the one spinning waiter: it takes the lock as soon as it is released
             grant = free_at + costs[C_LOCK_HANDOFF_ACTIVE] + surcharge
-            sched[S_LOCK_SPIN_UNTIL] = grant
+            sched[lk + LK_SPIN_UNTIL] = grant
         else:
             # another M spins already (or the wait is long): it sleeps on the lock's stack
             # and is woken by a release that finds nobody spinning
             grant = free_at + costs[C_LOCK_HANDOFF_SLEEPING] + surcharge
-            sched[S_LOCK_GAP_LO] = free_at
-            sched[S_LOCK_GAP_HI] = grant
-            counters[K_LOCK_SLEEPS] += 1
+            sched[lk + LK_GAP_LO] = free_at
+            sched[lk + LK_GAP_HI] = grant
+            counters[k_sleep] += 1
     elif waited <= LOCK_SPIN_WINDOW_NS:
         grant = free_at + costs[C_LOCK_HANDOFF_ACTIVE] + surcharge
     else:
         grant = free_at + costs[C_LOCK_HANDOFF_SLEEPING] + surcharge
-        counters[K_LOCK_SLEEPS] += 1
-    counters[K_LOCK_CONTENDED] += 1
-    counters[K_LOCK_WAIT] += grant - request_ns
+        counters[k_sleep] += 1
+    counters[k_cont] += 1
+    counters[k_wait] += grant - request_ns
     done = grant + hold
-    sched[S_LOCK_FREE_AT] = done
-    counters[K_LOCK_ACQ] += 1
+    sched[lk + LK_FREE_AT] = done
+    counters[k_acq] += 1
     return done
+
+
+@njit(cache=True)
+def cas_at(sched, costs, counters, request_ns, ops, lk):
+    """A lock-free operation that ends in a CAS on one cache line (a Treiber stack's head, a
+    ring's head or tail), its state at sched[lk + LK_*]. Returns when the CAS succeeded.
+
+    The operation first reads what it will publish (`ops` runq_op_ns of its own work, not
+    serialised). Its CAS needs the line exclusively: free, it costs an uncontended atomic
+    (lock_uncontended_ns, one CAS like an uncontended lock) plus the line's move if another P
+    had it. Busy (another CAS owns it until free_at), the CAS fails and retries, each attempt
+    pulling the line (a failed CAS per cacheline transfer until the owner is done), and
+    succeeds one line transfer after free_at. Nobody ever sleeps: the difference from a lock
+    whose waiters go to sleep after a spin window and pay a futex wake-up."""
+    ops = ops if ops > 1 else 1
+    r = request_ns + costs[C_RUNQ_OP] * ops
+    free_at = sched[lk + LK_FREE_AT]
+    line = line_move(sched, costs, lk)
+    counters[K_GQ_OPS] += 1
+    if r >= free_at:
+        done = r + costs[C_LOCK_UNCONTENDED] + line
+        sched[lk + LK_FREE_AT] = done
+        return done
+    xfer = line if line > costs[C_CACHELINE_LOCAL] else costs[C_CACHELINE_LOCAL]
+    if xfer < 1:
+        xfer = 1
+    counters[K_GQ_CONTENDED] += 1
+    counters[K_GQ_RETRIES] += 1 + (free_at - r) // xfer
+    done = free_at + xfer
+    counters[K_GQ_WAIT] += done - r
+    sched[lk + LK_FREE_AT] = done
+    return done
+
+
+@njit(cache=True)
+def gq_charge_put(sched, costs, counters, c, ops):
+    """What putting `ops` Gs on the global queue (where gq_choose_put chose) takes, as of c:
+    sched.lock for Go's queue, the segment's lock, or the CAS on the stack's head or the
+    ring's tail. Returns the time the put is done."""
+    impl = sched[S_GQ_IMPL]
+    if impl == GQ_LOCK:
+        return lock_acquire(sched, costs, counters, c, ops)
+    b = gq_seg(sched, sched[S_GQ_CUR])
+    if impl == GQ_TREIBER:
+        return cas_at(sched, costs, counters, c, ops, b + GQS_LK)
+    if impl == GQ_RING:
+        return cas_at(sched, costs, counters, c, ops, b + GQS_LK2)
+    return lock_at(sched, costs, counters, c, ops, b + GQS_LK, False)
+
+
+@njit(cache=True)
+def gq_put_begin(sched, costs, counters, c, ops, g):
+    """Choose where g (the first of `ops` Gs) goes on the global queue and pay for the put."""
+    gq_choose_put(sched, g)
+    return gq_charge_put(sched, costs, counters, c, ops)
+
+
+@njit(cache=True)
+def gq_put_locked(sched, gt, costs, counters, c, g):
+    """Put g on the global queue while sched.lock is held (for the idle lists): Go's queue is
+    paid for already; another implementation's put costs what it costs, after c."""
+    gq_choose_put(sched, g)
+    if sched[S_GQ_IMPL] != GQ_LOCK:
+        c = gq_charge_put(sched, costs, counters, c, 1)
+    gq_put(sched, gt, g)
+    return c
+
+
+@njit(cache=True)
+def gq_home_size(sched, pst, p):
+    """What p's first look at the global queue sees: the whole queue, or under per-node
+    queues its own node's (the others are remote: stealing reaches them)."""
+    if sched[S_GQ_IMPL] == GQ_NODE and p >= 0:
+        return sched[gq_seg(sched, pst[p, PF_NODE]) + GQS_SIZE]
+    return sched[S_RUNQ_SIZE]
+
+
+@njit(cache=True)
+def gq_take(sched, gt, pst, runq, costs, counters, p, c, gomaxprocs, rules, batch, seg, locked):
+    """Take from the global queue for p: one G, or (batch) globrunqgetbatch's count with the
+    rest on p's ring. seg >= 0 takes from that segment only (a per-node queue); -1 from the
+    first non-empty one in p's order. `locked`: Go's queue only, sched.lock is held already.
+    Returns (g, n, c); g is -1 when nothing was there."""
+    impl = sched[S_GQ_IMPL]
+    if impl == GQ_LOCK:
+        if not locked:
+            nb = glob_batch_size(sched[S_RUNQ_SIZE], gomaxprocs, rules) if batch else 1
+            c = lock_acquire(sched, costs, counters, c, nb)
+        if batch:
+            g, nb = globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules)
+            return g, nb, c
+        g = globrunqget(sched, gt)
+        return g, (1 if g >= 0 else 0), c
+    n = sched[S_GQ_NSEG]
+    node = pst[p, PF_NODE]
+    s = -1
+    if seg >= 0:
+        if sched[gq_seg(sched, seg) + GQS_SIZE] > 0:
+            s = seg
+    else:
+        for i in range(n):
+            if impl == GQ_NODE:
+                cand = node_cost(costs, CT_ORDER, node, i)
+            elif impl == GQ_SEGMENTED:
+                cand = (p + i) % n
+            else:
+                cand = 0
+            if i > 0:
+                # reading another segment's length: one more line
+                c += node_cost(costs, CT_PROBE, node, cand if impl == GQ_NODE else node)
+                counters[K_GQ_PROBES] += 1
+            if sched[gq_seg(sched, cand) + GQS_SIZE] > 0:
+                s = cand
+                break
+    if s < 0:
+        return -1, 0, c
+    b = gq_seg(sched, s)
+    size = sched[b + GQS_SIZE]
+    nb = glob_batch_size(size, gomaxprocs, rules) if batch else 1
+    if impl == GQ_TREIBER or impl == GQ_RING:
+        c = cas_at(sched, costs, counters, c, nb, b + GQS_LK)  # the head's line
+    else:
+        c = lock_at(sched, costs, counters, c, nb, b + GQS_LK, False)
+    g = gq_pop(sched, gt, b + GQS_HEAD, b + GQS_TAIL, b + GQS_SIZE)
+    for _ in range(nb - 1):
+        g2 = gq_pop(sched, gt, b + GQS_HEAD, b + GQS_TAIL, b + GQS_SIZE)
+        runqput_tail(pst, runq, p, g2)
+    sched[S_RUNQ_SIZE] -= nb
+    return g, nb, c
 
 
 @njit(cache=True)
@@ -1499,11 +1714,11 @@ def injectglist(
     rules = iparams[I_RULES]
     if p < 0:
         # globrunqputbatch splices the list under the lock: O(1) however many Gs
-        done = lock_acquire(sched, costs, counters, now, 1)
+        done = gq_put_begin(sched, costs, counters, now, 1, head)
         g = head
         while g >= 0:
             nxt = gt[g, GF_LINK]
-            globrunqput(sched, gt, g)
+            gq_put(sched, gt, g)
             g = nxt
         counters[K_GPUTS] += n
         return start_idle(
@@ -1513,10 +1728,10 @@ def injectglist(
     done = now
     g = head
     if k > 0:
-        done = lock_acquire(sched, costs, counters, now, 1)  # a spliced batch, as above
+        done = gq_put_begin(sched, costs, counters, now, 1, g)  # a spliced batch, as above
         for _ in range(k):
             nxt = gt[g, GF_LINK]
-            globrunqput(sched, gt, g)
+            gq_put(sched, gt, g)
             g = nxt
         counters[K_GPUTS] += k
         done = start_idle(
@@ -1528,7 +1743,7 @@ def injectglist(
         if moved > 0:
             counters[K_OVERFLOWS] += 1
             counters[K_GPUTS] += moved
-            done = lock_acquire(sched, costs, counters, done, 1)  # runqputslow: one batch
+            done = gq_charge_put(sched, costs, counters, done, 1)  # runqputslow: one batch
         g = nxt
     return wakep(
         sched, pst, pidle, midle, counters, costs, rules, hp_actor, hp_pos, act_time, act_seq, done
@@ -1628,7 +1843,7 @@ def ready_g(sched, gt, pst, runq, counters, costs, rules, p, g, now, c, woken):
     if moved > 0:
         counters[K_OVERFLOWS] += 1
         counters[K_GPUTS] += moved
-        c = lock_acquire(sched, costs, counters, c, 1)
+        c = gq_charge_put(sched, costs, counters, c, 1)
     return c
 
 
@@ -1937,7 +2152,7 @@ def gc_ready_assists(sched, gt, counters, all_, now):
         nx = gt[g, GF_LINK]
         counters[K_GC_ASSIST_WAIT] += now - gt[g, GF_RUNNABLE_SINCE]
         gt[g, GF_READY] = 0
-        globrunqput(sched, gt, g)
+        gq_put1(sched, gt, g)
         gt[g, GF_RUNNABLE_SINCE] = now
         sched[S_BLOCKED] -= 1
         sched[S_ASSIST_N] -= 1
@@ -1972,12 +2187,59 @@ def gc_worker_end(sched, gt, pst, counters, p, now):
 
 
 @njit(cache=True)
-def gc_worker_for(sched, pst, iparams, rules, p, t):
-    """findRunnableGCWorker: the mark worker mode this P should run now (0: none)."""
+def gc_priority(sched, pst):
+    """gc-assist-priority (seed 2.5): base + queue_len/64 - max(0, 10 - entropy), or -1000
+    when its trigger does not hold (mark queue > 128 and heapLive > 75% of the goal).
+
+    The seed leaves both terms undefined; gmplab's choices (docs/designs.md): a P's mark
+    queue length is its share of the outstanding mark work in 1 us units; entropy is 10 x the
+    normalised Shannon entropy of the Ps' ring lengths (10: the load evenly spread, 0: all of
+    it on one P, or none queued anywhere)."""
+    n = pst.shape[0]
+    left = sched[S_MARK_WORK] - sched[S_MARK_DONE]
+    qlen = left // (1000 * n)
+    if qlen <= GC_PRIORITY_QUEUE_MIN or sched[S_HEAP_LIVE] * 100 <= 75 * sched[S_HEAP_GOAL]:
+        return -1000
+    tot = 0
+    for q in range(n):
+        tot += pst[q, PF_TAIL] - pst[q, PF_HEAD]
+    ent = 0.0
+    if tot > 0 and n > 1:
+        h = 0.0
+        for q in range(n):
+            x = pst[q, PF_TAIL] - pst[q, PF_HEAD]
+            if x > 0:
+                f = x / tot
+                h -= f * np.log2(f)
+        ent = 10.0 * h / np.log2(n)
+    boost = 10.0 - ent
+    if boost < 0:
+        boost = 0.0
+    return sched[S_MOS_GC_BASE] + qlen // 64 - np.int64(boost)
+
+
+@njit(cache=True)
+def gc_worker_for(sched, pst, iparams, rules, counters, p, t):
+    """findRunnableGCWorker: the mark worker mode this P should run now (0: none).
+
+    gc-assist-priority: High (>= 15) runs a worker here whatever the fractional goal says;
+    Low (<= 7) leaves marking on this P to idle workers; Medium is Go's rule."""
     if sched[S_GC_PHASE] != GC_MARK or not (rules & RULE_GC_WORKERS):
         return 0
     if sched[S_MARK_DONE] >= sched[S_MARK_WORK]:
         return 0  # gcShouldScheduleWorker: no work left
+    if sched[S_MECH] & MECH_GC_PRIORITY:
+        pr = gc_priority(sched, pst)
+        if pr != -1000:
+            if pr >= GC_PRIORITY_HIGH:
+                counters[K_GC_PRIORITY_HIGH] += 1
+                if sched[S_DEDICATED_NEEDED] > 0:
+                    sched[S_DEDICATED_NEEDED] -= 1
+                    return GCW_DEDICATED
+                return GCW_FRACTIONAL
+            if pr <= GC_PRIORITY_LOW:
+                counters[K_GC_PRIORITY_LOW] += 1
+                return 0
     if sched[S_DEDICATED_NEEDED] > 0:
         sched[S_DEDICATED_NEEDED] -= 1
         return GCW_DEDICATED
@@ -1995,24 +2257,47 @@ def runq_drain_to_global(sched, gt, pst, runq, counters, p):
     g = pst[p, PF_RUNNEXT]
     if g >= 0:
         pst[p, PF_RUNNEXT] = -1
-        globrunqput(sched, gt, g)
+        gq_put1(sched, gt, g)
         n += 1
     while pst[p, PF_HEAD] != pst[p, PF_TAIL]:
         g = runq[p, pst[p, PF_HEAD] & RUNQ_MASK]
         pst[p, PF_HEAD] += 1
-        globrunqput(sched, gt, g)
+        gq_put1(sched, gt, g)
         n += 1
     counters[K_GPUTS] += n
     return n
 
 
 @njit(cache=True)
-def g_preemptible(gt, prog, g):
-    """Whether g's current burst has safe points (a `nopreempt` phase has none)."""
+def g_in_critical(gt, prog, g):
+    """Whether g runs a `critical` phase (a burst inside a critical section)."""
+    cls = gt[g, GF_CLASS]
+    if cls == G_HOG or cls == G_PAIR:
+        return False
+    return np.int64(prog[gt[g, GF_PC], PR_KIND]) == PHASE_CRITICAL
+
+
+@njit(cache=True)
+def g_preemptible(sched, gt, prog, g):
+    """Whether g's current burst can be stopped before its end: a `nopreempt` phase has no
+    safe point; under hybrid-preempt (seed 2.3) a `critical` phase switches only at its end,
+    the checkpoint."""
     cls = gt[g, GF_CLASS]
     if cls == G_HOG or cls == G_PAIR:
         return True
-    return np.int64(prog[gt[g, GF_PC], PR_KIND]) != PHASE_NOPREEMPT
+    kind = np.int64(prog[gt[g, GF_PC], PR_KIND])
+    if kind == PHASE_CRITICAL and (sched[S_MECH] & MECH_HYBRID_PREEMPT):
+        return False
+    return kind != PHASE_NOPREEMPT
+
+
+@njit(cache=True)
+def preempt_delay(sched, costs):
+    """From preemptone to the G's stop: the signal's delivery (async_preempt_ns); under
+    hybrid-preempt a G outside a critical section switches at once (the seed's claim)."""
+    if sched[S_MECH] & MECH_HYBRID_PREEMPT:
+        return 0
+    return costs[C_ASYNC_PREEMPT]
 
 
 @njit(cache=True)
@@ -2057,8 +2342,8 @@ def stw_begin(
             heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
         elif ph == PH_RUN:
             pst[p, PF_PREEMPT] = 2
-            if g_preemptible(gt, prog, pst[p, PF_CURG]):
-                when = now + costs[C_ASYNC_PREEMPT]
+            if g_preemptible(sched, gt, prog, pst[p, PF_CURG]):
+                when = now + preempt_delay(sched, costs)
                 if when < act_time[p]:
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, when)
 
@@ -2073,7 +2358,7 @@ def stw_check(
         return
     for p in range(pst.shape[0]):
         ph = pst[p, PF_PHASE]
-        if ph != PH_GCSTOP and ph != PH_SYSCALL:
+        if ph != PH_GCSTOP and ph != PH_SYSCALL and ph != PH_DEDICATED:
             return
     sched[S_STW_STOPPED] = now
     stop = now - sched[S_STW_START]
@@ -2094,7 +2379,7 @@ def stw_put_back(sched, gt, pst, runq, counters, rules, p, g, now):
             counters[K_OVERFLOWS] += 1
             counters[K_GPUTS] += moved
     else:
-        globrunqput(sched, gt, g)
+        gq_put1(sched, gt, g)
         counters[K_GPUTS] += 1
 
 
@@ -2205,6 +2490,39 @@ def start_world(
 # findRunnable for the go policy
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
+def steal_allowed(sched, pst, v, total):
+    """migration-avoid (seed 3.1): "only when the remote P's load > 150%": v's load over the
+    mean load of the Ps must exceed S_MOS_RATIO_PPM / 1e6 (total: the others' loads; the
+    thief's own, a P just taken to look for work, does not count)."""
+    n = pst.shape[0]
+    return p_load(pst, v) * n * 1_000_000 > sched[S_MOS_RATIO_PPM] * total
+
+
+@njit(cache=True)
+def steal_order_reset(sched, pst, rng, coprimes, p):
+    """randomOrder.start: a random first victim and a coprime stride; deterministic-steal
+    (seed ch. 1) probes p+1, p+2, ... instead and draws nothing."""
+    n = pst.shape[0]
+    if sched[S_MECH] & MECH_DET_STEAL:
+        pst[p, PF_STEAL_START] = (p + 1) % n
+        pst[p, PF_STEAL_STRIDE] = 1
+        return
+    ncop = coprimes.shape[0]
+    r = cheaprand32(rng)
+    pst[p, PF_STEAL_START] = r % n
+    pst[p, PF_STEAL_STRIDE] = coprimes[(r // n) % ncop]
+
+
+@njit(cache=True)
+def stolen(counters, costs, pst, p, v, got):
+    """Count a steal; one from a P on a farther node (SLIT > 10) is remote."""
+    counters[K_STEALS] += 1
+    counters[K_STOLEN] += got
+    if node_cost(costs, CT_DIST, pst[p, PF_NODE], pst[v, PF_NODE]) > 10:
+        counters[K_STEALS_REMOTE] += 1
+
+
+@njit(cache=True)
 def steal_work(
     sched,
     gt,
@@ -2229,10 +2547,21 @@ def steal_work(
     caller resumes after ``runnext_steal_pause_ns``. Timers due by t are stolen (run here, their
     Gs readied on p) as the Go version does it: 1.16+ on the last pass before the victim's
     ring, 1.14-1.15 after it and only from some Ps (timer_steal_allowed).
+
+    Mechanisms (designs.py): deterministic-steal fixes the order; hierarchical-steal walks
+    the same order once per node, own node first, then by distance (per-node global queues
+    before each remote node's Ps); migration-avoid skips victims that are not loaded enough.
     """
     steal_timers = timers_on and (rules & RULE_STEAL_TIMERS) != 0 and version >= V_TIMERS_ON_PS
     n = pst.shape[0]
-    ncop = coprimes.shape[0]
+    mech = sched[S_MECH]
+    nn = costs[N_COSTS]
+    hier = (mech & MECH_HIER_STEAL) != 0 and nn > 1
+    levels = nn if hier else 1
+    node_q = sched[S_GQ_IMPL] == GQ_NODE
+    avoid = (mech & MECH_MIGRATION_AVOID) != 0
+    total = loads_total(pst) - p_load(pst, p) if avoid else 0  # the thief's own not counted
+    me = pst[p, PF_NODE]
     pass_ = pst[p, PF_STEAL_PASS]
     i0 = pst[p, PF_STEAL_I]
     if resume:
@@ -2242,16 +2571,14 @@ def steal_work(
         if pst[v, PF_RUNNEXT] == g0 and g0 >= 0:
             pst[v, PF_RUNNEXT] = -1
             c += node_cost(costs, CT_LINE, pst[p, PF_NODE], pst[v, PF_NODE])  # the CAS's line
-            counters[K_STEALS] += 1
-            counters[K_STOLEN] += 1
+            stolen(counters, costs, pst, p, v, 1)
             counters[K_RUNNEXT_STEALS] += 1
             return FOUND, g0, c
         # the CAS failed: runqgrab loops and re-reads the victim's ring
         if pst[v, PF_PHASE] != PH_IDLE:
             g, got = runqsteal(pst, runq, p, v, rules)
             if got > 0:
-                counters[K_STEALS] += 1
-                counters[K_STOLEN] += got
+                stolen(counters, costs, pst, p, v, got)
                 return FOUND, g, c
             nx = pst[v, PF_RUNNEXT]
             if nx >= 0:
@@ -2262,15 +2589,27 @@ def steal_work(
     else:
         pass_ = 0
         i0 = 0
-        r = cheaprand32(rng)
-        pst[p, PF_STEAL_START] = r % n
-        pst[p, PF_STEAL_STRIDE] = coprimes[(r // n) % ncop]
+        steal_order_reset(sched, pst, rng, coprimes, p)
     while pass_ < STEAL_TRIES:
         last = pass_ == STEAL_TRIES - 1
         start = pst[p, PF_STEAL_START]
         stride = pst[p, PF_STEAL_STRIDE]
-        for i in range(i0, n):
+        for k in range(i0, n * levels):
+            i = k % n
             v = (start + i * stride) % n
+            if hier:
+                nd = node_cost(costs, CT_ORDER, me, k // n)
+                if i == 0 and nd != me and node_q and sched[gq_seg(sched, nd) + GQS_SIZE] > 0:
+                    # a remote node's own global queue before its Ps
+                    c += node_cost(costs, CT_PROBE, me, nd)
+                    g, nb, c = gq_take(
+                        sched, gt, pst, runq, costs, counters, p, c, n, rules, True, nd, False
+                    )
+                    if g >= 0:
+                        counters[K_GGETS] += nb
+                        return FOUND, g, c
+                if pst[v, PF_NODE] != nd:
+                    continue
             if v == p:
                 continue
             timers_here = (
@@ -2287,13 +2626,15 @@ def steal_work(
                     if g >= 0:
                         return FOUND, g, c
             idle = pst[v, PF_PHASE] == PH_IDLE  # idlepMask: idle Ps are not probed
+            if not idle and avoid and not steal_allowed(sched, pst, v, total):
+                counters[K_STEALS_DENIED] += 1
+                continue
             if not idle:
                 c += node_cost(costs, CT_PROBE, pst[p, PF_NODE], pst[v, PF_NODE])
                 counters[K_STEAL_PROBES] += 1
                 g, got = runqsteal(pst, runq, p, v, rules)
                 if got > 0:
-                    counters[K_STEALS] += 1
-                    counters[K_STOLEN] += got
+                    stolen(counters, costs, pst, p, v, got)
                     return FOUND, g, c
             if timers_here and version < V_TIMER_STEAL_RUNNING:
                 # 1.14-1.15: checkTimers(p2) after runqsteal(p2) found nothing
@@ -2307,7 +2648,7 @@ def steal_work(
             if last and pst[v, PF_RUNNEXT] >= 0:
                 # runqgrab: usleep(3) first, to let a running P schedule its own runnext
                 pst[p, PF_STEAL_PASS] = pass_
-                pst[p, PF_STEAL_I] = i
+                pst[p, PF_STEAL_I] = k
                 pst[p, PF_STEAL_VICTIM] = v
                 pst[p, PF_STEAL_G] = pst[v, PF_RUNNEXT]
                 counters[K_STEAL_PAUSES] += 1
@@ -2315,9 +2656,7 @@ def steal_work(
         pass_ += 1
         i0 = 0
         if pass_ < STEAL_TRIES:
-            r = cheaprand32(rng)
-            pst[p, PF_STEAL_START] = r % n
-            pst[p, PF_STEAL_STRIDE] = coprimes[(r // n) % ncop]
+            steal_order_reset(sched, pst, rng, coprimes, p)
     return PARK, -1, c
 
 
@@ -2380,7 +2719,7 @@ def find_runnable(
                 )
             # findRunnableGCWorker: a mark worker goes before any run queue
             if gc_on:
-                mode = gc_worker_for(sched, pst, iparams, rules, p, t)
+                mode = gc_worker_for(sched, pst, iparams, rules, counters, p, t)
                 if mode != 0:
                     return GCWORK, mode, False, c
             # fairness: every 61st schedtick look at the global queue first
@@ -2389,8 +2728,9 @@ def find_runnable(
                 and pst[p, PF_SCHEDTICK] % GLOBAL_CHECK_TICKS == 0
                 and sched[S_RUNQ_SIZE] > 0
             ):
-                c = lock_acquire(sched, costs, counters, c, 1)
-                g = globrunqget(sched, gt)
+                g, nb, c = gq_take(
+                    sched, gt, pst, runq, costs, counters, p, c, gomaxprocs, rules, False, -1, False
+                )
                 counters[K_GGETS] += 1
                 counters[K_GLOBAL_CHECK_HITS] += 1
                 return FOUND, g, False, c
@@ -2403,10 +2743,23 @@ def find_runnable(
                     counters[K_RUNNEXT_HITS] += 1
                 return FOUND, g, inherit, c
             # global
-            if sched[S_RUNQ_SIZE] > 0:
-                nb = glob_batch_size(sched[S_RUNQ_SIZE], gomaxprocs, rules)
-                c = lock_acquire(sched, costs, counters, c, nb)
-                g, nb = globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules)
+            if gq_home_size(sched, pst, p) > 0:
+                home = pst[p, PF_NODE] if sched[S_GQ_IMPL] == GQ_NODE else -1
+                g, nb, c = gq_take(
+                    sched,
+                    gt,
+                    pst,
+                    runq,
+                    costs,
+                    counters,
+                    p,
+                    c,
+                    gomaxprocs,
+                    rules,
+                    True,
+                    home,
+                    False,
+                )
                 counters[K_GGETS] += nb
                 return FOUND, g, False, c
             # the non-blocking netpoll(0), before stealing (if no M blocks in netpoll)
@@ -2416,7 +2769,12 @@ def find_runnable(
                 and netpoll_any_waiters(sched, iparams)
                 and sched[S_LASTPOLL] != 0
             ):
-                c += costs[C_NETPOLL]
+                if sched[S_MECH] & MECH_RING_NETPOLL:
+                    # ring-netpoll (seed 2.4): read the ring the kernel fills, one shared line
+                    c += node_cost(costs, CT_LINE, pst[p, PF_NODE], pst[p, PF_NODE])
+                else:
+                    c += costs[C_NETPOLL]
+                    counters[K_NETPOLL_SYSCALLS] += 1  # epoll_wait(0)
                 counters[K_NETPOLL_CALLS] += 1
                 # readiness as of the event's instant: the state this atomic step reads
                 head, n = netpoll(nph, sched, gt, counters, t)
@@ -2488,7 +2846,9 @@ def find_runnable(
         # nothing found: lock sched, recheck the global queue, then give the P up
         c = lock_acquire(sched, costs, counters, c, 1)
         if sched[S_RUNQ_SIZE] > 0:
-            g, nb = globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules)
+            g, nb, c = gq_take(
+                sched, gt, pst, runq, costs, counters, p, c, gomaxprocs, rules, True, -1, True
+            )
             counters[K_GGETS] += nb
             return FOUND, g, False, c
         if pst[p, PF_SPINNING] == 0 and sched[S_NEEDSPINNING] == 1 and (rules & RULE_SPINNING):
@@ -2506,15 +2866,23 @@ def find_runnable(
             if (rules & RULE_SPIN_GLOBAL_RECHECK) and sched[S_RUNQ_SIZE] > 0:
                 pp = pidleget(sched, pidle)  # pidlegetSpinning: our own P, just put back
                 set_phase(sched, pst, pp, PH_EXEC)
-                g, nb = globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules)
+                g, nb, c = gq_take(
+                    sched, gt, pst, runq, costs, counters, p, c, gomaxprocs, rules, True, -1, True
+                )
                 counters[K_GGETS] += nb
                 become_spinning(sched, pst, counters, p)
                 return FOUND, g, False, c
             # checkRunqsNoP: any running P with local work?
             n = pst.shape[0]
             again = False
+            avoid = (sched[S_MECH] & MECH_MIGRATION_AVOID) != 0
+            total = loads_total(pst) - p_load(pst, p) if avoid else 0
             for v in range(n):
-                if pst[v, PF_PHASE] != PH_IDLE and not runq_empty(pst, v):
+                if (
+                    pst[v, PF_PHASE] != PH_IDLE
+                    and not runq_empty(pst, v)
+                    and (not avoid or steal_allowed(sched, pst, v, total))
+                ):
                     c = lock_acquire(sched, costs, counters, c, 1)
                     pp = pidleget(sched, pidle)
                     if pp >= 0:
@@ -2608,8 +2976,10 @@ def check_invariants(sched, gt, pst, runq, pidle, iparams):
             if pst[p, PF_SPINNING] != 0:
                 return 4
         elif ph != PH_SYSCALL:
-            # a P in a syscall is sysmon's to hand off (retake), not the spinning Ms'
-            if not runq_empty(pst, p):
+            # a P in a syscall is sysmon's to hand off (retake), not the spinning Ms'. Under
+            # migration-avoid a ring becomes stealable when the other Ps' loads fall, and
+            # nothing wakes an idle P for it (the design's own: its P runs it in time)
+            if not runq_empty(pst, p) and not (sched[S_MECH] & MECH_MIGRATION_AVOID):
                 stealable = True
         if (ph == PH_RUN or ph == PH_EXEC or ph == PH_SYSCALL) != (pst[p, PF_CURG] >= 0):
             return 9
@@ -2798,6 +3168,35 @@ def _trace(trace, sched, t, kind, p, m, g, arg):
 
 
 @njit(cache=True)
+def mos_violation(trace, sched, counters, t, p, m, g, rule):
+    if rule == MOS_SYSCALL_NOT_WAITING:
+        counters[K_MOS_SYSCALL_NOT_WAITING] += 1
+    elif rule == MOS_RUN_M_NOT_IDLE:
+        counters[K_MOS_RUN_M_NOT_IDLE] += 1
+    elif rule == MOS_M_TWO_QUEUES:
+        counters[K_MOS_M_TWO_QUEUES] += 1
+    else:
+        counters[K_MOS_P_IDLE_G_RUNNING] += 1
+    _trace(trace, sched, t, EV_MOS_VIOLATION, p, m, g, rule)
+
+
+@njit(cache=True)
+def mos_check_execute(trace, sched, pst, runq, counters, t, p, g):
+    """state-check at execute(): g goes Grunnable -> Grunning on p with p's M."""
+    m = pst[p, PF_M]
+    seq = g
+    if m >= 0:
+        mos_violation(trace, sched, counters, t, p, m, seq, MOS_RUN_M_NOT_IDLE)
+    if pst[p, PF_PHASE] == PH_IDLE:
+        mos_violation(trace, sched, counters, t, p, m, seq, MOS_P_IDLE_G_RUNNING)
+    if not runq_empty(pst, p):
+        for q in range(pst.shape[0]):
+            if q != p and pst[q, PF_M] == m and not runq_empty(pst, q):
+                mos_violation(trace, sched, counters, t, p, m, seq, MOS_M_TWO_QUEUES)
+                break
+
+
+@njit(cache=True)
 def _account_cpu(sched, counters, cls, start, end):
     """A goroutine ran [start, end): add what fell inside the measurement window to its class."""
     ws = sched[S_WINDOW_START]
@@ -2845,6 +3244,47 @@ def startlockedm(sched, pst, midle, counters, costs, p, m, c):
     sched[S_LOCKED_WAIT] -= 1
     counters[K_LOCKEDM_HANDOFFS] += 1
     return c + costs[C_THREAD_SWITCH]
+
+
+@njit(cache=True)
+def dedicate_p(sched, gt, pst, runq, counters, hp_actor, hp_pos, act_time, act_seq, p, g, now):
+    """locked-dedicated (seed 4.3): g, locked to p's M, blocks; the P stays with that M
+    ("dedicated mode") instead of going to another M, and runs nothing until g is ready: its
+    runnext and ring go to the global queue (the caller's wakep finds them a P)."""
+    runq_drain_to_global(sched, gt, pst, runq, counters, p)
+    gt[g, GF_DED_P] = p
+    gt[g, GF_RUNNABLE_SINCE] = now  # when it blocked
+    pst[p, PF_CURG] = -1
+    set_phase(sched, pst, p, PH_DEDICATED)
+    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+
+
+@njit(cache=True)
+def wake_dedicated(
+    sched, gt, pst, counters, costs, hp_actor, hp_pos, act_time, act_seq, trace, q, now
+):
+    """Ready q on the P its thread holds (dedicated mode): futexwakeup of that M, which runs q
+    at once. A block longer than mos_locked_violation_ms counts as a violation. Returns False
+    when q has no dedicated P waiting for it (it is readied as Go does)."""
+    dp = gt[q, GF_DED_P]
+    if gt[q, GF_LOCKED_M] < 0 or dp < 0 or pst[dp, PF_PHASE] != PH_DEDICATED:
+        return False
+    if now - gt[q, GF_RUNNABLE_SINCE] > sched[S_MOS_LOCKED_NS]:
+        counters[K_LOCKED_VIOLATIONS] += 1
+    counters[K_LOCKED_DEDICATED] += 1
+    account(pst, sched, dp, now, PF_T_IDLE)
+    sched[S_BLOCKED] -= 1
+    gt[q, GF_RUNNABLE_SINCE] = now
+    gt[q, GF_WOKEN] = WOKEN_HANDOFF
+    gt[q, GF_DED_P] = -1
+    pst[dp, PF_CURG] = q
+    pst[dp, PF_INHERIT] = 0
+    pst[dp, PF_SCHED_START] = now
+    sched[S_INHAND] += 1
+    set_phase(sched, pst, dp, PH_EXEC)
+    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, dp, now + costs[C_WAKEUP])
+    _trace(trace, sched, now, EV_WAKE, dp, pst[dp, PF_M], gt[q, GF_SEQ], 0)
+    return True
 
 
 @njit(cache=True)
@@ -3089,9 +3529,15 @@ def run_kernel(
                     pst[pp, PF_LQ_SIZE] += 1
             elif policy == POLICY_GLOBAL:
                 # Go 1.0: lock, put on the one queue, hand an idle P (and M) the work
-                done = lock_acquire(sched, costs, counters, max(now, inj_free_at), 2)
+                if sched[S_GQ_IMPL] == GQ_LOCK:
+                    done = lock_acquire(sched, costs, counters, max(now, inj_free_at), 2)
+                else:
+                    # the queue's own put, then sched.lock for the idle list if a P is idle
+                    done = gq_put_begin(sched, costs, counters, max(now, inj_free_at), 1, g)
+                    if sched[S_NPIDLE] > 0:
+                        done = lock_acquire(sched, costs, counters, done, 1)
                 inj_free_at = done
-                globrunqput(sched, gt, g)
+                gq_put1(sched, gt, g)
                 counters[K_GPUTS] += 1
                 pp = pidleget(sched, pidle)
                 if pp >= 0:
@@ -3142,7 +3588,7 @@ def run_kernel(
                     counters[K_OVERFLOWS] += 1
                     counters[K_GPUTS] += moved
                     # runqputslow links the batch first, then splices it under the lock
-                    t_inj = lock_acquire(sched, costs, counters, t_inj, 1)
+                    t_inj = gq_charge_put(sched, costs, counters, t_inj, 1)
                 inj_free_at = wakep(
                     sched,
                     pst,
@@ -3181,7 +3627,7 @@ def run_kernel(
                     counters[K_OVERFLOWS] += 1
                     counters[K_GPUTS] += moved
                     # runqputslow links the batch first, then splices it under the lock
-                    t_inj = lock_acquire(sched, costs, counters, t_inj, 1)
+                    t_inj = gq_charge_put(sched, costs, counters, t_inj, 1)
                 inj_free_at = wakep(
                     sched,
                     pst,
@@ -3198,8 +3644,8 @@ def run_kernel(
                 )
             else:
                 # injectglist with no P: onto the global queue, then startIdle(1)
-                done = lock_acquire(sched, costs, counters, max(now, inj_free_at), 1)
-                globrunqput(sched, gt, g)
+                done = gq_put_begin(sched, costs, counters, max(now, inj_free_at), 1, g)
+                gq_put(sched, gt, g)
                 counters[K_GPUTS] += 1
                 done = lock_acquire(sched, costs, counters, done, 1)
                 inj_free_at = done
@@ -3281,9 +3727,11 @@ def run_kernel(
                 elif pst[p, PF_SYSMON_WHEN] + FORCE_PREEMPT_NS <= now:
                     # preemptone: only a P running a G (not one in the scheduler or a syscall)
                     if (rules & RULE_SYSMON_PREEMPT) and ph == PH_RUN and pst[p, PF_PREEMPT] == 0:
-                        when = now + costs[C_ASYNC_PREEMPT]
-                        if not g_preemptible(gt, prog, pst[p, PF_CURG]):
+                        when = now + preempt_delay(sched, costs)
+                        if not g_preemptible(sched, gt, prog, pst[p, PF_CURG]):
                             pst[p, PF_PREEMPT] = 1  # no safe point: it stops where its burst ends
+                            if g_in_critical(gt, prog, pst[p, PF_CURG]):
+                                counters[K_PREEMPT_DEFERRED] += 1  # hybrid: a critical section
                         elif when < act_time[p]:
                             pst[p, PF_PREEMPT] = 1
                             heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, when)
@@ -3364,6 +3812,8 @@ def run_kernel(
             ):
                 sched[S_LASTPOLL] = now
                 counters[K_NETPOLL_SYSMON] += 1
+                if not (sched[S_MECH] & MECH_RING_NETPOLL):
+                    counters[K_NETPOLL_SYSCALLS] += 1
                 head, n = netpoll(nph, sched, gt, counters, now)
                 if n > 0:
                     _trace(trace, sched, now, EV_NETPOLL, -1, 1, -1, n)
@@ -3595,7 +4045,7 @@ def run_kernel(
                         sched, gt, pst, runq, counters, costs, rules, pp, g, now, done, WOKEN_TIMER
                     )
                 else:
-                    globrunqput(sched, gt, g)
+                    gq_put1(sched, gt, g)
                     gt[g, GF_RUNNABLE_SINCE] = now
                     gt[g, GF_WOKEN] = WOKEN_TIMER
                     sched[S_BLOCKED] -= 1
@@ -3824,7 +4274,7 @@ def run_kernel(
             else:
                 counters[K_EXITSYSCALL_GLOBAL] += 1
                 _trace(trace, sched, now, EV_EXITSYSCALL, -1, m, gt[g, GF_SEQ], 2)
-                globrunqput(sched, gt, g)
+                done = gq_put_locked(sched, gt, costs, counters, done, g)
                 gt[g, GF_RUNNABLE_SINCE] = now
                 counters[K_GPUTS] += 1
                 midle[sched[S_NMIDLE]] = m  # stopm
@@ -3915,7 +4365,7 @@ def run_kernel(
                 if cls != G_HOG and cls != G_PAIR:
                     kind = np.int64(prog[nxt, PR_KIND])
                 has_next = kind != PHASE_END
-                cpu_next = kind == PHASE_CPU or kind == PHASE_NOPREEMPT
+                cpu_next = kind == PHASE_CPU or kind == PHASE_NOPREEMPT or kind == PHASE_CRITICAL
                 worker_parked = False
                 replied = False
                 c1 = now
@@ -4174,7 +4624,7 @@ def run_kernel(
                         if moved > 0:
                             counters[K_OVERFLOWS] += 1
                             counters[K_GPUTS] += moved
-                            c1 = lock_acquire(sched, costs, counters, c1, 1)
+                            c1 = gq_charge_put(sched, costs, counters, c1, 1)
                     if made < nkids:
                         status = ST_MAX_LIVE
                         break
@@ -4283,14 +4733,58 @@ def run_kernel(
                     )
                     if now >= sched[S_WINDOW_START]:
                         counters[K_HANDOFFS] += 1
-                    c1 = ready_g(
-                        sched, gt, pst, runq, counters, costs, rules, p, q, now, now, WOKEN_HANDOFF
-                    )
+                    dedicated = (sched[S_MECH] & MECH_LOCKED_DEDICATED) != 0
+                    if dedicated and wake_dedicated(
+                        sched,
+                        gt,
+                        pst,
+                        counters,
+                        costs,
+                        hp_actor,
+                        hp_pos,
+                        act_time,
+                        act_seq,
+                        trace,
+                        q,
+                        now,
+                    ):
+                        c1 = now
+                    else:
+                        c1 = ready_g(
+                            sched,
+                            gt,
+                            pst,
+                            runq,
+                            counters,
+                            costs,
+                            rules,
+                            p,
+                            q,
+                            now,
+                            now,
+                            WOKEN_HANDOFF,
+                        )
                     sched[S_BLOCKED] += 1  # g parks
                     pst[p, PF_CURG] = -1
                     pst[p, PF_SCHED_START] = now
                     if gt[g, GF_LOCKED_M] >= 0:
-                        stoplockedm(sched, pst, midle, counters, p)
+                        if dedicated:
+                            dedicate_p(
+                                sched,
+                                gt,
+                                pst,
+                                runq,
+                                counters,
+                                hp_actor,
+                                hp_pos,
+                                act_time,
+                                act_seq,
+                                p,
+                                g,
+                                now,
+                            )
+                        else:
+                            stoplockedm(sched, pst, midle, counters, p)
                     t_sched = wakep(
                         sched,
                         pst,
@@ -4311,6 +4805,18 @@ def run_kernel(
                     gt[g, GF_PC] = nxt
                     end = now + costs[C_SYSCALL_OVERHEAD] + draw_phase(rng, prog, emp, nxt)
                     counters[K_SYSCALLS] += 1
+                    if sched[S_MECH] & MECH_STATE_CHECK:
+                        # the G is _Gsyscall, not _Gwaiting, as its M enters the syscall
+                        mos_violation(
+                            trace,
+                            sched,
+                            counters,
+                            now,
+                            p,
+                            pst[p, PF_M],
+                            gt[g, GF_SEQ],
+                            MOS_SYSCALL_NOT_WAITING,
+                        )
                     sched[S_BLOCKED] += 1
                     pst[p, PF_SYSCALLTICK] += 1
                     set_phase(sched, pst, p, PH_SYSCALL)
@@ -4359,8 +4865,8 @@ def run_kernel(
                         counters[K_PREEMPT_SLICE_MIN] = sl
                     if sl > counters[K_PREEMPT_SLICE_MAX]:
                         counters[K_PREEMPT_SLICE_MAX] = sl
-                    done = lock_acquire(sched, costs, counters, now, 1)
-                    globrunqput(sched, gt, g)
+                    done = gq_put_begin(sched, costs, counters, now, 1, g)
+                    gq_put(sched, gt, g)
                     gt[g, GF_RUNNABLE_SINCE] = now
                     counters[K_GPUTS] += 1
                     if gt[g, GF_LOCKED_M] >= 0:
@@ -4616,6 +5122,8 @@ def run_kernel(
                         counters[K_MIGR_REMOTE] += 1
                     gt[g, GF_REMAINING] += node_cost(costs, CT_MIGR, lnode, pnode)
                 gt[g, GF_LAST_CORE] = core
+                if sched[S_MECH] & MECH_STATE_CHECK:
+                    mos_check_execute(trace, sched, pst, runq, counters, now, p, gt[g, GF_SEQ])
                 set_phase(sched, pst, p, PH_RUN)
                 run_start(pst, p, now)
                 _trace(
@@ -4687,13 +5195,28 @@ def run_kernel(
                         resume,
                     )
                 elif policy == POLICY_GLOBAL:
-                    c = lock_acquire(sched, costs, counters, t_sched, 1)
-                    g = globrunqget(sched, gt)
+                    g, nb, c = gq_take(
+                        sched,
+                        gt,
+                        pst,
+                        runq,
+                        costs,
+                        counters,
+                        p,
+                        t_sched,
+                        NP,
+                        rules,
+                        False,
+                        -1,
+                        False,
+                    )
                     inherit = False
                     if g >= 0:
                         counters[K_GGETS] += 1
                         out = FOUND
                     else:
+                        if sched[S_GQ_IMPL] != GQ_LOCK:
+                            c = lock_acquire(sched, costs, counters, c, 1)  # pidleput's
                         pidleput(sched, pst, pidle, p)
                         out = PARK
                 elif policy == POLICY_CENTRAL:
@@ -4813,6 +5336,7 @@ def run_kernel(
                         1 if out == PARK_NETPOLL else 0,
                     )
                     if out == PARK_NETPOLL:
+                        counters[K_NETPOLL_SYSCALLS] += 1  # a blocking epoll_wait, ring or not
                         sched[S_NETPOLL_M] = pst[p, PF_M]
                         pst[p, PF_M] = -1
                         heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_NETPOLL, INF_NS)
@@ -4839,6 +5363,7 @@ def run_kernel(
     # close the books: time accounting up to the end of the run
     end = sched[S_NOW]
     counters[K_END_NS] = end
+    counters[K_MIGRATE_PUTS] = sched[S_MOS_PUTS]
     if sched[S_WINDOW_END] > end:
         sched[S_WINDOW_END] = end
     if sched[S_THROTTLED] != 0:

@@ -11,11 +11,23 @@ from numba import njit
 from .consts import (
     GF_LINK,
     GLOBAL_BATCH_MAX,
+    GQ_LOCK,
+    GQ_NODE,
+    GQ_SEGMENTED,
+    GQ_TREIBER,
+    GQS_HEAD,
+    GQS_N,
+    GQS_SIZE,
+    GQS_TAIL,
+    MECH_MIGRATION_AVOID,
     PF_HEAD,
     PF_PHASE,
     PF_RUNNEXT,
     PF_TAIL,
+    PH_EXEC,
     PH_IDLE,
+    PH_RUN,
+    PH_SYSCALL,
     RULE_BATCH_FORMULA,
     RULE_OVERFLOW_HALF,
     RULE_RUNNEXT,
@@ -24,6 +36,16 @@ from .consts import (
     RULE_STEAL_HALF,
     RUNQ_MASK,
     RUNQ_SIZE,
+    S_CUR_NODE,
+    S_CUR_P,
+    S_GQ_BASE,
+    S_GQ_CUR,
+    S_GQ_IMPL,
+    S_GQ_NSEG,
+    S_MECH,
+    S_MOS_KEEP_LOCAL,
+    S_MOS_PUTS,
+    S_MOS_RATIO_PPM,
     S_NMSPINNING,
     S_NPIDLE,
     S_RUNQ_HEAD,
@@ -92,6 +114,54 @@ def globrunqget(sched, gt):
 
 
 @njit(cache=True)
+def gq_seg(sched, s):
+    """sched's slot of global-queue segment s (GQS_* from there)."""
+    return sched[S_GQ_BASE] + s * GQS_N
+
+
+@njit(cache=True)
+def gq_choose_put(sched, g):
+    """Where a put of g goes (S_GQ_CUR): a segmented queue hashes the G over its segments
+    (the seed's "hashed into 8 segments"); per-node queues take the putting P's node, and
+    Ms without a P (arrivals, syscall exits) spread their Gs over the nodes."""
+    impl = sched[S_GQ_IMPL]
+    n = sched[S_GQ_NSEG]
+    s = 0
+    if impl == GQ_SEGMENTED:
+        s = g % n
+    elif impl == GQ_NODE:
+        s = sched[S_CUR_NODE] if sched[S_CUR_P] >= 0 else g % n
+    sched[S_GQ_CUR] = s
+
+
+@njit(cache=True)
+def gq_put(sched, gt, g):
+    """globrunqput into the configured implementation (where gq_choose_put chose)."""
+    impl = sched[S_GQ_IMPL]
+    if impl == GQ_LOCK:
+        globrunqput(sched, gt, g)
+        return
+    b = gq_seg(sched, sched[S_GQ_CUR])
+    if impl == GQ_TREIBER:
+        # push on the stack: the newest G is taken first (LIFO)
+        gt[g, GF_LINK] = sched[b + GQS_HEAD]
+        sched[b + GQS_HEAD] = g
+        if sched[b + GQS_TAIL] < 0:
+            sched[b + GQS_TAIL] = g
+        sched[b + GQS_SIZE] += 1
+    else:
+        gq_push(sched, gt, b + GQS_HEAD, b + GQS_TAIL, b + GQS_SIZE, g)
+    sched[S_RUNQ_SIZE] += 1
+
+
+@njit(cache=True)
+def gq_put1(sched, gt, g):
+    """Choose where g goes and put it there (a put whose cost the caller does not charge)."""
+    gq_choose_put(sched, g)
+    gq_put(sched, gt, g)
+
+
+@njit(cache=True)
 def glob_batch_size(size, gomaxprocs, rules):
     """globrunqgetbatch's n: min(len(runq)/2 = 128, size, size/gomaxprocs + 1).
 
@@ -137,6 +207,22 @@ def globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules):
 
 
 @njit(cache=True)
+def p_load(pst, q):
+    """A P's load for migration-avoid: its ring, its runnext and a G it runs (or is about to)."""
+    ph = pst[q, PF_PHASE]
+    busy = 1 if (ph == PH_RUN or ph == PH_EXEC or ph == PH_SYSCALL) else 0
+    return pst[q, PF_TAIL] - pst[q, PF_HEAD] + (1 if pst[q, PF_RUNNEXT] >= 0 else 0) + busy
+
+
+@njit(cache=True)
+def loads_total(pst):
+    tot = 0
+    for q in range(pst.shape[0]):
+        tot += p_load(pst, q)
+    return tot
+
+
+@njit(cache=True)
 def runqputslow(sched, gt, pst, runq, p, g, rules):
     """The ring is full: move half of it (128, from the head) plus g to the global queue.
 
@@ -146,11 +232,14 @@ def runqputslow(sched, gt, pst, runq, p, g, rules):
     if rules & RULE_OVERFLOW_HALF:
         n = runq_len(pst, p) // 2
         h = pst[p, PF_HEAD]
+        gq_choose_put(sched, runq[p, h & RUNQ_MASK])  # one batch, one place
         for i in range(n):
-            globrunqput(sched, gt, runq[p, (h + i) & RUNQ_MASK])
+            gq_put(sched, gt, runq[p, (h + i) & RUNQ_MASK])
         pst[p, PF_HEAD] = h + n
         moved = n
-    globrunqput(sched, gt, g)
+    else:
+        gq_choose_put(sched, g)
+    gq_put(sched, gt, g)
     return moved + 1
 
 
@@ -166,6 +255,14 @@ def runqput(sched, gt, pst, runq, p, g, next_, rules):
         if old < 0:
             return 0
         g = old
+    if (sched[S_MECH] & MECH_MIGRATION_AVOID) and runq_len(pst, p) > sched[S_MOS_KEEP_LOCAL]:
+        # migration-avoid (seed 3.1): past a quarter of the ring, keep g local unless this P
+        # is itself loaded past the ratio: then it migrates (to the global queue)
+        n = pst.shape[0]
+        if p_load(pst, p) * n * 1_000_000 > sched[S_MOS_RATIO_PPM] * loads_total(pst):
+            gq_put1(sched, gt, g)
+            sched[S_MOS_PUTS] += 1
+            return 1
     if runq_len(pst, p) < RUNQ_SIZE:
         runqput_tail(pst, runq, p, g)
         return 0
