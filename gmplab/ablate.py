@@ -51,12 +51,12 @@ def configurations(base: str, mechanisms) -> list[tuple[str, tuple]]:
 def _row(label: str, spec, result) -> dict:
     reps = [r.summary for r in result.replications]
     row: dict = {"configuration": label, "mechanisms": ",".join(spec.mechanisms_on())}
-    for k in LATENCIES + ("schedule_ns_mean",):
+    for k in LATENCIES + ("sojourn_ns_mean", "schedule_ns_mean"):
         mean, lo, hi = t_interval([r[k] for r in reps])
         row[k.replace("_ns", "_us")] = mean / 1e3
         row[k.replace("_ns", "_us") + "_lo"] = lo / 1e3
         row[k.replace("_ns", "_us") + "_hi"] = hi / 1e3
-    for k in ("migrations_remote", "migrations_local", "steals", "steals_remote"):
+    for k in ("migrations_remote", "migrations_local", "steals", "stolen", "steals_remote"):
         rates = [r[k] / r["end_ns"] * 1e9 if r["end_ns"] else math.nan for r in reps]
         row[f"{k}_per_s"] = float(np.nanmean(rates))
     return row
@@ -85,7 +85,8 @@ def ablate(
         if slo_ms is not None:
             kw1 = dict(kw, replications=1)
             rate = max_rate_at_slo(kw1, slo_ms * 1e6, quantile, iterations)
-            probe = make_spec(**{k: v for k, v in kw1.items() if k != "arrival_rate_per_s"})
+            rest = {k: v for k, v in kw1.items() if k not in ("load", "arrival_rate_per_s")}
+            probe = make_spec(**rest, load=0.5)
             cpus = min(probe.procs, probe.topology.cpus)
             row[f"max_load_at_{quantile}_{slo_ms:g}ms"] = (
                 rate * probe.workload.cpu_mean_ns() / 1e9 / cpus

@@ -627,7 +627,8 @@ def _bad(v) -> bool:
 def _print_table(d: dict, reps: int) -> None:
     spec = d["spec"]
     print(
-        f"gmplab simulate  policy={spec['policy']} topology={spec['topology']} "
+        f"gmplab simulate  policy={spec.get('configuration', spec['policy'])} "
+        f"topology={spec['topology']} "
         f"gomaxprocs={spec['gomaxprocs']} load={spec['nominal_load']} "
         f"service={spec['service']}({spec['service_mean_ns']:g} ns, scv {spec['service_scv']:g}) "
         f"costs={spec['costs_profile']} seed={spec['seed']} replications={reps}"

@@ -440,3 +440,55 @@ def test_every_mechanism_is_documented():
     text = open("docs/designs.md").read()
     for m in designs.MECHANISMS:
         assert f"`{m}`" in text, m
+
+
+# --- the CLI: --policy/--mechanisms/--globrunq and `gmplab ablate` ------------------------------
+def test_ablate_prints_base_each_mechanism_and_all(capsys):
+    import json
+
+    from gmplab import cli
+
+    argv = ["ablate", "--base", "go", "--mechanisms", "deterministic-steal,migration-avoid"]
+    argv += ["--topology", "1x8", "--load", "0.8", "--goroutines", "4000", "--replications", "3"]
+    argv += ["--arrival-path", "spawn", "--slo-ms", "1", "--bisect", "3", "--json"]
+    assert cli.main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["configuration"] for r in rows] == [
+        "go (base)",
+        "+ deterministic-steal",
+        "+ migration-avoid",
+        "+ all",
+    ]
+    for r in rows:
+        assert r["sojourn_us_p99_lo"] <= r["sojourn_us_p99"] <= r["sojourn_us_p99_hi"]
+        assert 0 < r["max_load_at_p99_1ms"] <= 1
+    assert rows[0]["steals_per_s"] != rows[2]["steals_per_s"]
+
+
+@pytest.mark.parametrize(
+    "argv, text",
+    [
+        (["ablate", "--mechanisms", "fast-path"], "--mechanisms"),
+        (["simulate", "--mechanisms", "fast-path"], "mechanisms"),
+        (["simulate", "--globrunq", "segmented", "--globrunq-segments", "0"], "segments"),
+        (["simulate", "--policy", "numa", "--mechanisms", "node-binding"], "NUMA node"),
+    ],
+)
+def test_cli_names_bad_design_flags(capsys, argv, text):
+    from gmplab import cli
+
+    assert cli.main(argv + ["--load", "0.5", "--goroutines", "1000"]) == 2
+    err = capsys.readouterr().err
+    assert text in err and "Traceback" not in err
+
+
+def test_simulate_runs_a_design_from_the_cli(capsys):
+    import json
+
+    from gmplab import cli
+
+    argv = ["simulate", "--policy", "mos", "--topology", "2x4", "--load", "0.6"]
+    argv += ["--goroutines", "3000", "--json"]
+    assert cli.main(argv) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["goroutines_completed"] == 3000

@@ -18,8 +18,19 @@ from gmplab import report
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NB_DIR.glob("[0-9][0-9]-*.ipynb"))
-EXPECTED = {"01-quickstart", "02-gomaxprocs", "03-numa", "04-cores", "10-sensitivity"}
-TOTAL_BUDGET_S = 15 * 60  # the default `gmplab report` on the 2-core reference machine
+EXPECTED = {
+    "01-quickstart",
+    "02-gomaxprocs",
+    "03-numa",
+    "04-cores",
+    "05-designs",
+    "08-mixed",
+    "09-containers",
+    "10-sensitivity",
+}
+# the default `gmplab report` on the 2-core reference machine: the sum of the notebooks' stated
+# budgets (upper bounds; the measured cold build is in the README) stays within 20 minutes
+TOTAL_BUDGET_S = 20 * 60
 
 
 def _nb(path: Path) -> dict:
