@@ -903,6 +903,14 @@ class RunSpec:
                 "sharing CPUs are not modelled)",
                 self.procs,
             )
+        w = self.workload
+        if "locked-dedicated" in on and w.locked_pairs and 2 * w.pairs >= self.procs:
+            raise SpecError(
+                "pairs",
+                f"fewer than GOMAXPROCS/2 = {self.procs / 2:g} locked pairs with locked-dedicated "
+                "(each pair's threads hold two Ps for good: nothing else would run)",
+                w.pairs,
+            )
         if not _is_num(self.mos_load_ratio) or not 0 < self.mos_load_ratio <= 100:
             raise SpecError(
                 "mos_load_ratio", "a number in (0, 100] (1.5: 'load > 150%')", self.mos_load_ratio

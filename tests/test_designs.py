@@ -85,6 +85,7 @@ def test_designs_name_their_configuration():
         (dict(mechanisms="ring-globrunq,node-globrunq", topology="2x4"), "mechanisms", "one of"),
         (dict(globrunq="stack"), "globrunq", "one of"),
         (dict(mos_load_ratio=0), "mos_load_ratio", "(0, 100]"),
+        (dict(policy="mos", pairs=2, locked_pairs=True), "pairs", "GOMAXPROCS/2"),
         (
             dict(policy="numa", topology="2x4", gomaxprocs=12),
             "gomaxprocs",
