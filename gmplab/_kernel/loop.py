@@ -562,6 +562,7 @@ from .consts import (
     WOKEN_TIMER,
 )
 from .hist import go_index, hdr_index
+from .jit import helper
 from .rng import below, cheaprand32, draw_service_ns, uniform, uniform_open
 from .runq import (
     glob_batch_size,
@@ -600,7 +601,7 @@ N_TIME_CATS = 5  # run, sched, spin, wake, idle
 # ---------------------------------------------------------------------------------------------
 # the indexed event heap (one entry per actor)
 # ---------------------------------------------------------------------------------------------
-@njit(cache=True)
+@helper
 def heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, t):
     """Give actor a the new event time t and restore the heap (sift up, then down).
 
@@ -665,21 +666,21 @@ def heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, t):
 # ---------------------------------------------------------------------------------------------
 # sched.lock, the idle lists, time accounting
 # ---------------------------------------------------------------------------------------------
-@njit(cache=True)
+@helper
 def node_cost(costs, table, i, j):
     """What a machine table (consts.CT_*) charges between NUMA nodes i and j."""
     nn = costs[N_COSTS]
     return costs[N_COSTS + 1 + table * nn * nn + i * nn + j]
 
 
-@njit(cache=True)
+@helper
 def lock_acquire(sched, costs, counters, request_ns, hold_ops):
     """sched.lock: a FIFO hand-off or spinbit mutex on a timeline (lock_at). Returns the time
     the requester has unlocked."""
     return lock_at(sched, costs, counters, request_ns, hold_ops, S_LOCK_FREE_AT, True)
 
 
-@njit(cache=True)
+@helper
 def line_move(sched, costs, lk):
     """The cache line of the lock (or CAS word) at lk comes to the acting P: what its move
     costs (0 when the same P had it last, or either side is an M without a P), noted."""
@@ -693,7 +694,7 @@ def line_move(sched, costs, lk):
     return line
 
 
-@njit(cache=True)
+@helper
 def lock_at(sched, costs, counters, request_ns, hold_ops, lk, main):
     """A mutex on a timeline, its state at sched[lk + LK_*]. Returns the time the requester
     has unlocked; `main` counts into sched.lock's counters, else the global queue's.
@@ -757,7 +758,7 @@ def lock_at(sched, costs, counters, request_ns, hold_ops, lk, main):
     return done
 
 
-@njit(cache=True)
+@helper
 def cas_at(sched, costs, counters, request_ns, ops, lk):
     """A lock-free operation that ends in a CAS on one cache line (a Treiber stack's head, a
     ring's head or tail), its state at sched[lk + LK_*]. Returns when the CAS succeeded.
@@ -789,7 +790,7 @@ def cas_at(sched, costs, counters, request_ns, ops, lk):
     return done
 
 
-@njit(cache=True)
+@helper
 def gq_charge_put(sched, costs, counters, c, ops):
     """What putting `ops` Gs on the global queue (where gq_choose_put chose) takes, as of c:
     sched.lock for Go's queue, the segment's lock, or the CAS on the stack's head or the
@@ -805,14 +806,14 @@ def gq_charge_put(sched, costs, counters, c, ops):
     return lock_at(sched, costs, counters, c, ops, b + GQS_LK, False)
 
 
-@njit(cache=True)
+@helper
 def gq_put_begin(sched, costs, counters, c, ops, g):
     """Choose where g (the first of `ops` Gs) goes on the global queue and pay for the put."""
     gq_choose_put(sched, g)
     return gq_charge_put(sched, costs, counters, c, ops)
 
 
-@njit(cache=True)
+@helper
 def gq_put_locked(sched, gt, costs, counters, c, g):
     """Put g on the global queue while sched.lock is held (for the idle lists): Go's queue is
     paid for already; another implementation's put costs what it costs, after c."""
@@ -823,7 +824,7 @@ def gq_put_locked(sched, gt, costs, counters, c, g):
     return c
 
 
-@njit(cache=True)
+@helper
 def gq_home_size(sched, pst, p):
     """What p's first look at the global queue sees: the whole queue, or under per-node
     queues its own node's (the others are remote: stealing reaches them)."""
@@ -832,7 +833,7 @@ def gq_home_size(sched, pst, p):
     return sched[S_RUNQ_SIZE]
 
 
-@njit(cache=True)
+@helper
 def gq_take(sched, gt, pst, runq, costs, counters, p, c, gomaxprocs, rules, batch, seg, locked):
     """Take from the global queue for p: one G, or (batch) globrunqgetbatch's count with the
     rest on p's ring. seg >= 0 takes from that segment only (a per-node queue); -1 from the
@@ -886,7 +887,7 @@ def gq_take(sched, gt, pst, runq, costs, counters, p, c, gomaxprocs, rules, batc
     return g, nb, c
 
 
-@njit(cache=True)
+@helper
 def account(pst, sched, p, now, col):
     """Add the time since the P's last phase change to column col, clipped to the window."""
     a = pst[p, PF_PHASE_SINCE]
@@ -912,7 +913,7 @@ def account(pst, sched, p, now, col):
 # when it is back. Sysmon, the netpoller's M and syscall Ms are not charged a core (they run
 # for microseconds; the OS gives waking threads the CPU first) but stop when throttled.
 # ---------------------------------------------------------------------------------------------
-@njit(cache=True)
+@helper
 def _scale(x, num, den):
     """ceil(x * num / den) for times that may be huge (a hog's 2**60), saturating short of
     INF_NS."""
@@ -922,7 +923,7 @@ def _scale(x, num, den):
     return np.int64(v)
 
 
-@njit(cache=True)
+@helper
 def run_start(pst, p, now):
     """The P's goroutine starts a stretch of CPU work now."""
     pst[p, PF_RUN_START] = now
@@ -930,7 +931,7 @@ def run_start(pst, p, now):
     pst[p, PF_WORK_ACC] = 0
 
 
-@njit(cache=True)
+@helper
 def work_done(pst, p, now, rem, smt):
     """The CPU work the P's goroutine has done since run_start (at most rem once the speed
     may have varied: ceilings of scaled times, a step set at one speed and ended at another).
@@ -942,7 +943,7 @@ def work_done(pst, p, now, rem, smt):
     return w if w < rem else rem
 
 
-@njit(cache=True)
+@helper
 def run_end(pst, p, now, rem):
     """When rem ns of CPU work started now end at the P's speed."""
     s = pst[p, PF_SPEED]
@@ -951,7 +952,7 @@ def run_end(pst, p, now, rem):
     return now + _scale(rem, SPEED_FULL, s)
 
 
-@njit(cache=True)
+@helper
 def work_pause(pst, p, now):
     """The P's M stops running (a freeze, a speed change): bank the work done so far."""
     if pst[p, PF_PHASE] == PH_RUN:
@@ -961,7 +962,7 @@ def work_pause(pst, p, now):
         pst[p, PF_WORK_T] = now
 
 
-@njit(cache=True)
+@helper
 def smt_speeds(hp_actor, hp_pos, act_time, act_seq, sched, pst):
     """SMT: a P's M runs at S_SMT_PPM while its sibling thread's M runs, else at full speed;
     a change stretches (or shrinks) a running goroutine's pending step by the speed ratio."""
@@ -985,13 +986,13 @@ def smt_speeds(hp_actor, hp_pos, act_time, act_seq, sched, pst):
             heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, now + _scale(t - now, old, new))
 
 
-@njit(cache=True)
+@helper
 def p_busy(ph):
     """Whether a P in phase ph needs a CPU (its M is doing something)."""
     return ph == PH_WAKE or ph == PH_EXEC or ph == PH_RUN or ph == PH_PAUSE or ph == PH_GCWORK
 
 
-@njit(cache=True)
+@helper
 def set_phase(sched, pst, p, ph):
     """The P's phase; with the OS layer on, a P that starts or stops needing a CPU asks the
     OS for one or gives it back."""
@@ -1006,7 +1007,7 @@ def set_phase(sched, pst, p, ph):
             os_release(sched, pst, p)
 
 
-@njit(cache=True)
+@helper
 def quota_charge(sched):
     """The quota spent since the last change of the busy-CPU count (none while throttled)."""
     now = sched[S_NOW]
@@ -1016,7 +1017,7 @@ def quota_charge(sched):
         sched[S_QUOTA_T] = now
 
 
-@njit(cache=True)
+@helper
 def core_take(sched, pst, p, now):
     """The P's M gets a CPU now: its own (pinned) or the next free one (shared)."""
     if sched[S_OS_MODE] == OS_SHARED:
@@ -1031,7 +1032,7 @@ def core_take(sched, pst, p, now):
     sched[S_OS_RUNNING] += 1
 
 
-@njit(cache=True)
+@helper
 def core_give(sched, pst, p):
     """The P's M leaves its CPU (a shared one goes back on the free stack)."""
     pst[p, PF_ONCPU] = 0
@@ -1042,7 +1043,7 @@ def core_give(sched, pst, p):
         sched[S_NFREE_CORES] += 1
 
 
-@njit(cache=True)
+@helper
 def osq_push(sched, pst, p):
     """The P's M joins the tail of the OS run queue (FIFO through PF_OS_LINK)."""
     pst[p, PF_OS_LINK] = -1
@@ -1054,7 +1055,7 @@ def osq_push(sched, pst, p):
     sched[S_OSQ_N] += 1
 
 
-@njit(cache=True)
+@helper
 def os_need(sched, pst, p):
     """The P's M wants a CPU: its own core (pinned), a free one, else the OS run queue's tail
     (the OS gives a core in the order threads became runnable). A throttled container's M gets
@@ -1076,7 +1077,7 @@ def os_need(sched, pst, p):
         pst[p, PF_OFF_SINCE] = now
 
 
-@njit(cache=True)
+@helper
 def os_release(sched, pst, p):
     """The P's M needs no CPU any more (it parks, blocks in a syscall, or stops)."""
     quota_charge(sched)
@@ -1102,7 +1103,7 @@ def os_release(sched, pst, p):
     sched[N_SCHED + p] = 0
 
 
-@njit(cache=True)
+@helper
 def phase_col(pst, p):
     """The time column a P's current phase accumulates into."""
     ph = pst[p, PF_PHASE]
@@ -1119,7 +1120,7 @@ def phase_col(pst, p):
     return PF_T_IDLE
 
 
-@njit(cache=True)
+@helper
 def os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, a, flag):
     """Actor a's M leaves the CPU: its pending event is kept aside (see heap_set)."""
     t = act_time[a]
@@ -1135,7 +1136,7 @@ def os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, a, flag):
         sched[pend] = t - sched[S_NOW]
 
 
-@njit(cache=True)
+@helper
 def os_freeze_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, p, flag):
     work_pause(pst, p, sched[S_NOW])
     account(pst, sched, p, sched[S_NOW], phase_col(pst, p))
@@ -1143,7 +1144,7 @@ def os_freeze_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, p, flag):
     os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, p, flag)
 
 
-@njit(cache=True)
+@helper
 def os_thaw(hp_actor, hp_pos, act_time, act_seq, sched, a, t):
     """Actor a's M is back on a CPU at t: its kept event resumes (a delay from t, or a
     wall-clock time no earlier than t)."""
@@ -1157,7 +1158,7 @@ def os_thaw(hp_actor, hp_pos, act_time, act_seq, sched, a, t):
             heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, t + pend)
 
 
-@njit(cache=True)
+@helper
 def os_thaw_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, p, t):
     """A P's M runs again at t: the goroutine's CPU work resumes where it stopped."""
     if sched[N_SCHED + p] != OFF_THROTTLED_WALL and pst[p, PF_PHASE] == PH_RUN:
@@ -1167,7 +1168,7 @@ def os_thaw_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, p, t):
     os_thaw(hp_actor, hp_pos, act_time, act_seq, sched, p, t)
 
 
-@njit(cache=True)
+@helper
 def os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, a_os, a_quota):
     """After an event that changed who needs a CPU: free cores go to the Ps waiting for one;
     the time-slice and quota alarms are re-armed."""
@@ -1215,7 +1216,7 @@ def os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, 
             heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_quota, t)
 
 
-@njit(cache=True)
+@helper
 def os_slice_end(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs):
     """The OS's time slice: the thread that has held its core longest, if it has had a full
     slice and others wait, goes to the back of the run queue (CFS-like round robin)."""
@@ -1237,7 +1238,7 @@ def os_slice_end(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs):
     sched[S_OS_DIRTY] = 1
 
 
-@njit(cache=True)
+@helper
 def quota_throttle(
     hp_actor, hp_pos, act_time, act_seq, sched, pst, a_first_wall, a_end, a_gc, a_snap
 ):
@@ -1259,7 +1260,7 @@ def quota_throttle(
     os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, a_gc, OFF_THROTTLED)
 
 
-@njit(cache=True)
+@helper
 def quota_unthrottle(hp_actor, hp_pos, act_time, act_seq, sched, pst, a_first_wall, a_end):
     """A new period: the container's Ms run again (in the order they stopped)."""
     now = sched[S_NOW]
@@ -1279,7 +1280,7 @@ def quota_unthrottle(hp_actor, hp_pos, act_time, act_seq, sched, pst, a_first_wa
     return d
 
 
-@njit(cache=True)
+@helper
 def pidleput(sched, pst, pidle, p):
     """pidleput: the P joins the idle stack (LIFO, as sched.pidle)."""
     pidle[sched[S_NPIDLE]] = p
@@ -1287,7 +1288,7 @@ def pidleput(sched, pst, pidle, p):
     set_phase(sched, pst, p, PH_IDLE)
 
 
-@njit(cache=True)
+@helper
 def pidleget(sched, pidle):
     """pidleget: the most recently idled P, or -1."""
     n = sched[S_NPIDLE]
@@ -1297,7 +1298,7 @@ def pidleget(sched, pidle):
     return pidle[n - 1]
 
 
-@njit(cache=True)
+@helper
 def pidle_remove(sched, pidle, p):
     """Take one given P off the idle stack (the spawn path readies the listener on P0)."""
     n = sched[S_NPIDLE]
@@ -1310,7 +1311,7 @@ def pidle_remove(sched, pidle, p):
     return False
 
 
-@njit(cache=True)
+@helper
 def stopm(sched, pst, midle, p):
     """stopm: the P's M parks on midle."""
     midle[sched[S_NMIDLE]] = pst[p, PF_M]
@@ -1318,7 +1319,7 @@ def stopm(sched, pst, midle, p):
     pst[p, PF_M] = -1
 
 
-@njit(cache=True)
+@helper
 def attach_m(sched, pst, midle, counters, costs, p):
     """mget, or newm when midle is empty. Returns the M's start-up delay (wake or creation)."""
     if sched[S_NMIDLE] > 0:
@@ -1333,7 +1334,7 @@ def attach_m(sched, pst, midle, counters, costs, p):
     return costs[C_NEWM]
 
 
-@njit(cache=True)
+@helper
 def startm(
     sched, pst, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, p, spinning, at_ns
 ):
@@ -1346,7 +1347,7 @@ def startm(
     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, at_ns + delay)
 
 
-@njit(cache=True)
+@helper
 def wakep(
     sched, pst, pidle, midle, counters, costs, rules, hp_actor, hp_pos, act_time, act_seq, now
 ):
@@ -1378,7 +1379,7 @@ def wakep(
     return done
 
 
-@njit(cache=True)
+@helper
 def handoffp(
     sched,
     pst,
@@ -1448,7 +1449,7 @@ def handoffp(
     return done
 
 
-@njit(cache=True)
+@helper
 def retake_p(
     sched,
     pst,
@@ -1503,7 +1504,7 @@ def retake_p(
     return True
 
 
-@njit(cache=True)
+@helper
 def emp_draw(rng, emp, start, n):
     """A draw from an empirical distribution: its piecewise-linear quantile function (rows
     start .. start+n-1 of emp: cdf, value) at one uniform."""
@@ -1525,7 +1526,7 @@ def emp_draw(rng, emp, start, n):
     return r if r >= 1 else np.int64(1)
 
 
-@njit(cache=True)
+@helper
 def draw_phase(rng, prog, emp, i):
     """The duration of phase i of the program (ns, at least 1)."""
     if np.int64(prog[i, PR_DIST]) == DIST_EMPIRICAL:
@@ -1540,7 +1541,7 @@ def draw_phase(rng, prog, emp, i):
     )
 
 
-@njit(cache=True)
+@helper
 def newproc1(rng, gt, prog, emp, g, cls, pc, seq, parent, arrival, now, sampling):
     """A new goroutine in row g: class cls running the program from row pc (a CPU phase by
     construction), id seq, created (or intended to arrive) at `arrival`, runnable at now."""
@@ -1564,7 +1565,7 @@ def newproc1(rng, gt, prog, emp, g, cls, pc, seq, parent, arrival, now, sampling
         gt[g, GF_TRACK] = tseq | ((1 if tseq % G_TRACKING_PERIOD == 0 else 0) << 8)
 
 
-@njit(cache=True)
+@helper
 def pool_assign(rng, gt, prog, emp, w, r):
     """Worker w takes requester r's job: the sub-program of r's pool phase (r waits just
     after it, so the phase is the row before r's pc)."""
@@ -1574,7 +1575,7 @@ def pool_assign(rng, gt, prog, emp, w, r):
     gt[w, GF_REMAINING] = draw_phase(rng, prog, emp, sub)
 
 
-@njit(cache=True)
+@helper
 def become_spinning(sched, pst, counters, p):
     pst[p, PF_SPINNING] = 1
     sched[S_NMSPINNING] += 1
@@ -1585,7 +1586,7 @@ def become_spinning(sched, pst, counters, p):
 # ---------------------------------------------------------------------------------------------
 # the netpoller: goroutines parked on network readiness, in a heap by ready time
 # ---------------------------------------------------------------------------------------------
-@njit(cache=True)
+@helper
 def np_push(nph, sched, gt, g):
     """Park g on the netpoller until gt[g, GF_READY] (ties by arrival index)."""
     i = sched[S_NP_N]
@@ -1603,7 +1604,7 @@ def np_push(nph, sched, gt, g):
     nph[i] = g
 
 
-@njit(cache=True)
+@helper
 def np_pop(nph, sched, gt):
     n = sched[S_NP_N] - 1
     top = nph[0]
@@ -1634,7 +1635,7 @@ def np_pop(nph, sched, gt):
     return top
 
 
-@njit(cache=True)
+@helper
 def netpoll(nph, sched, gt, counters, now):
     """netpoll: every G whose fd is ready by now, as a list through schedlink (head, n).
 
@@ -1658,7 +1659,7 @@ def netpoll(nph, sched, gt, counters, now):
     return head, n
 
 
-@njit(cache=True)
+@helper
 def netpoll_any_waiters(sched, iparams):
     """netpollAnyWaiters: a G is parked on the network (an accepting server always has one)."""
     if sched[S_NP_N] > 0:
@@ -1666,7 +1667,7 @@ def netpoll_any_waiters(sched, iparams):
     return iparams[I_PATH] == PATH_NETPOLL and sched[S_ARRIVED] < iparams[I_GOROUTINES]
 
 
-@njit(cache=True)
+@helper
 def start_idle(
     sched, pst, pidle, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, n, now
 ):
@@ -1685,7 +1686,7 @@ def start_idle(
     return done
 
 
-@njit(cache=True)
+@helper
 def injectglist(
     sched,
     gt,
@@ -1750,7 +1751,7 @@ def injectglist(
     )
 
 
-@njit(cache=True)
+@helper
 def netpoll_poke(nph, sched, gt, costs, hp_actor, hp_pos, act_time, act_seq, a_netpoll, now):
     """When the M blocked in netpoll wakes: the first fd ready, or its timeout (pollUntil)."""
     if sched[S_NETPOLL_M] < 0:
@@ -1778,7 +1779,7 @@ def netpoll_poke(nph, sched, gt, costs, hp_actor, hp_pos, act_time, act_seq, a_n
 # ---------------------------------------------------------------------------------------------
 # timers: per-P heaps (Go 1.14+) or timerproc's global heap (Go <= 1.13)
 # ---------------------------------------------------------------------------------------------
-@njit(cache=True)
+@helper
 def _tless(gt, a, b):
     """Timer order: `when` (GF_READY), ties by the goroutine's id."""
     ra = gt[a, GF_READY]
@@ -1786,7 +1787,7 @@ def _tless(gt, a, b):
     return ra < rb or (ra == rb and gt[a, GF_SEQ] < gt[b, GF_SEQ])
 
 
-@njit(cache=True)
+@helper
 def timer_merge(gt, a, b):
     """Merge two timer heaps (roots a and b, -1 for empty) and return the new root.
 
@@ -1814,20 +1815,20 @@ def timer_merge(gt, a, b):
         cur = r
 
 
-@njit(cache=True)
+@helper
 def timer_push(gt, root, g):
     gt[g, GF_TLEFT] = -1
     gt[g, GF_TRIGHT] = -1
     return timer_merge(gt, root, g)
 
 
-@njit(cache=True)
+@helper
 def timer_pop(gt, root):
     """Remove the root; returns the new root."""
     return timer_merge(gt, gt[root, GF_TLEFT], gt[root, GF_TRIGHT])
 
 
-@njit(cache=True)
+@helper
 def ready_g(sched, gt, pst, runq, counters, costs, rules, p, g, now, c, woken):
     """ready(gp, next=true): a parked G becomes runnable on p's runnext, the previous runnext
     kicked to the ring's tail (before Go 1.5, or with the rule off: the ring's tail).
@@ -1847,7 +1848,7 @@ def ready_g(sched, gt, pst, runq, counters, costs, rules, p, g, now, c, woken):
     return c
 
 
-@njit(cache=True)
+@helper
 def run_timers(sched, gt, pst, runq, counters, costs, rules, trace, v, p, now, c):
     """checkTimers(v, now) on p's M: each of v's timers with when <= now fires, and its G is
     readied on p (goroutineReady -> goready: p's runnext). Returns (ran, c)."""
@@ -1871,7 +1872,7 @@ def run_timers(sched, gt, pst, runq, counters, costs, rules, trace, v, p, now, c
     return ran, c
 
 
-@njit(cache=True)
+@helper
 def should_steal_timers(pst, q):
     """shouldStealTimers (Go 1.14, 1.15): a P that is not running, or whose running G has
     been asked to stop (preempt set); a running P is assumed to run its own timers."""
@@ -1881,7 +1882,7 @@ def should_steal_timers(pst, q):
     return ph == PH_IDLE or ph == PH_SYSCALL or ph == PH_WAKE
 
 
-@njit(cache=True)
+@helper
 def timer_steal_allowed(pst, version, pass_, q):
     """Whether stealWork's pass `pass_` (0..3) runs q's timers, by Go version."""
     if version >= V_TIMER_STEAL_RUNNING:
@@ -1894,7 +1895,7 @@ def timer_steal_allowed(pst, version, pass_, q):
     return pass_ == STEAL_TRIES - 1 and should_steal_timers(pst, q)  # Go 1.14
 
 
-@njit(cache=True)
+@helper
 def timers_earliest(gt, pst):
     """timeSleepUntil: the earliest `when` over all Ps' heaps (0: no timers)."""
     best = 0
@@ -1905,7 +1906,7 @@ def timers_earliest(gt, pst):
     return best
 
 
-@njit(cache=True)
+@helper
 def timers_poll_until(gt, pst, version, p, was_spinning):
     """pollUntil for an M about to block in netpoll: the timers it knows of.
 
@@ -1928,7 +1929,7 @@ def timers_poll_until(gt, pst, version, p, was_spinning):
     return best
 
 
-@njit(cache=True)
+@helper
 def netpoll_break(pst, counters, costs, hp_actor, hp_pos, act_time, act_seq, sched, now):
     """netpollBreak: the M blocked in netpoll wakes now (it then recomputes its timeout)."""
     counters[K_NETPOLL_BREAKS] += 1
@@ -1938,7 +1939,7 @@ def netpoll_break(pst, counters, costs, hp_actor, hp_pos, act_time, act_seq, sch
         heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_np, t)
 
 
-@njit(cache=True)
+@helper
 def wake_net_poller(
     sched, pst, pidle, midle, counters, costs, rules, hp_actor, hp_pos, act_time, act_seq, when, now
 ):
@@ -1973,7 +1974,7 @@ def wake_net_poller(
 # so the trigger's crossing time is known exactly; mark work is a fluid done by the workers
 # (1 ns of scan per ns each) and by assists.
 # ---------------------------------------------------------------------------------------------
-@njit(cache=True)
+@helper
 def gc_advance(sched, gt, now):
     """Bring the heap and the mark work (and the workers' background credit) up to now."""
     dt = now - sched[S_HEAP_T]
@@ -2000,7 +2001,7 @@ def gc_advance(sched, gt, now):
         sched[S_MARK_T] = now
 
 
-@njit(cache=True)
+@helper
 def g_alloc_rate(gt, iparams, g):
     """Bytes a goroutine allocates per us of CPU (none while it assists)."""
     if gt[g, GF_ASSIST] != 0:
@@ -2013,7 +2014,7 @@ def g_alloc_rate(gt, iparams, g):
     return 0
 
 
-@njit(cache=True)
+@helper
 def gc_run_start(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, g, now):
     """g starts running: the heap grows faster; the trigger's crossing moves."""
     gc_advance(sched, gt, now)
@@ -2023,7 +2024,7 @@ def gc_run_start(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, 
         gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, now)
 
 
-@njit(cache=True)
+@helper
 def gc_run_stop(
     sched, gt, iparams, counters, hp_actor, hp_pos, act_time, act_seq, a_gc, g, start, now
 ):
@@ -2041,7 +2042,7 @@ def gc_run_stop(
     return alloc
 
 
-@njit(cache=True)
+@helper
 def gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, now):
     """When the collector's next step is due: the trigger's crossing (or the forced GC), or the
     end of the mark at the workers' rate. A stopped world's restart is set by stw_check."""
@@ -2081,7 +2082,7 @@ def gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, n
     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_gc, t)
 
 
-@njit(cache=True)
+@helper
 def gc_set_goal(sched, iparams, marked, mark_alloc):
     """The pacer after a cycle: goal = marked x (1 + GOGC/100), at least heapMinimum; the
     trigger where the next mark is expected to end at the goal (the allocation seen during
@@ -2104,7 +2105,7 @@ def gc_set_goal(sched, iparams, marked, mark_alloc):
     sched[S_HEAP_TRIGGER] = marked + np.int64(ratio * runway)
 
 
-@njit(cache=True)
+@helper
 def gc_assist(sched, iparams, counters, rules, costs_mark_per_kib, alloc, now):
     """gcAssistAlloc for a goroutine that allocated `alloc` bytes during the mark.
 
@@ -2142,7 +2143,7 @@ def gc_assist(sched, iparams, counters, rules, costs_mark_per_kib, alloc, now):
     return work, debt - work
 
 
-@njit(cache=True)
+@helper
 def gc_ready_assists(sched, gt, counters, all_, now):
     """Ready the parked assists whose debt is paid (all of them at the end of the mark:
     gcWakeAllAssists) onto the global queue. Returns how many."""
@@ -2165,7 +2166,7 @@ def gc_ready_assists(sched, gt, counters, all_, now):
     return n
 
 
-@njit(cache=True)
+@helper
 def gc_worker_end(sched, gt, pst, counters, p, now):
     """A mark worker on p stops: account its CPU by Go's classes."""
     mode = pst[p, PF_GC_MODE]
@@ -2186,7 +2187,7 @@ def gc_worker_end(sched, gt, pst, counters, p, now):
     pst[p, PF_PREEMPT] = 0
 
 
-@njit(cache=True)
+@helper
 def gc_priority(sched, pst):
     """gc-assist-priority (seed 2.5): base + queue_len/64 - max(0, 10 - entropy), or -1000
     when its trigger does not hold (mark queue > 128 and heapLive > 75% of the goal).
@@ -2218,7 +2219,7 @@ def gc_priority(sched, pst):
     return sched[S_MOS_GC_BASE] + qlen // 64 - np.int64(boost)
 
 
-@njit(cache=True)
+@helper
 def gc_worker_for(sched, pst, iparams, rules, counters, p, t):
     """findRunnableGCWorker: the mark worker mode this P should run now (0: none).
 
@@ -2250,7 +2251,7 @@ def gc_worker_for(sched, pst, iparams, rules, counters, p, t):
     return 0
 
 
-@njit(cache=True)
+@helper
 def runq_drain_to_global(sched, gt, pst, runq, counters, p):
     """runqdrain + globrunqputbatch: every G of p's runnext and ring to the global queue."""
     n = 0
@@ -2268,7 +2269,7 @@ def runq_drain_to_global(sched, gt, pst, runq, counters, p):
     return n
 
 
-@njit(cache=True)
+@helper
 def g_in_critical(gt, prog, g):
     """Whether g runs a `critical` phase (a burst inside a critical section)."""
     cls = gt[g, GF_CLASS]
@@ -2277,7 +2278,7 @@ def g_in_critical(gt, prog, g):
     return np.int64(prog[gt[g, GF_PC], PR_KIND]) == PHASE_CRITICAL
 
 
-@njit(cache=True)
+@helper
 def g_preemptible(sched, gt, prog, g):
     """Whether g's current burst can be stopped before its end: a `nopreempt` phase has no
     safe point; under hybrid-preempt (seed 2.3) a `critical` phase switches only at its end,
@@ -2291,7 +2292,7 @@ def g_preemptible(sched, gt, prog, g):
     return kind != PHASE_NOPREEMPT
 
 
-@njit(cache=True)
+@helper
 def preempt_delay(sched, costs):
     """From preemptone to the G's stop: the signal's delivery (async_preempt_ns); under
     hybrid-preempt a G outside a critical section switches at once (the seed's claim)."""
@@ -2300,7 +2301,7 @@ def preempt_delay(sched, costs):
     return costs[C_ASYNC_PREEMPT]
 
 
-@njit(cache=True)
+@helper
 def stw_begin(
     sched,
     gt,
@@ -2348,7 +2349,7 @@ def stw_begin(
                     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, when)
 
 
-@njit(cache=True)
+@helper
 def stw_check(
     sched, pst, costs, counters, h_gc_stop, hp_actor, hp_pos, act_time, act_seq, trace, a_gc, now
 ):
@@ -2368,7 +2369,7 @@ def stw_check(
     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_gc, now + cost)
 
 
-@njit(cache=True)
+@helper
 def stw_put_back(sched, gt, pst, runq, counters, rules, p, g, now):
     """A G stopped for a stop-the-world: 1.26+ resumes it first (runnext), before that it
     went to the global queue like any preempted G (gopreempt_m)."""
@@ -2383,7 +2384,7 @@ def stw_put_back(sched, gt, pst, runq, counters, rules, p, g, now):
         counters[K_GPUTS] += 1
 
 
-@njit(cache=True)
+@helper
 def gcstopm(sched, pst, midle, p, now):
     """gcstopm: the P stops (_Pgcstop) and its M parks."""
     if pst[p, PF_SPINNING] == 1:
@@ -2395,7 +2396,7 @@ def gcstopm(sched, pst, midle, p, now):
     pst[p, PF_PREEMPT] = 0
 
 
-@njit(cache=True)
+@helper
 def gc_stop_p(
     sched,
     pst,
@@ -2431,7 +2432,7 @@ def gc_stop_p(
     )
 
 
-@njit(cache=True)
+@helper
 def start_world(
     sched,
     gt,
@@ -2489,7 +2490,7 @@ def start_world(
 # ---------------------------------------------------------------------------------------------
 # findRunnable for the go policy
 # ---------------------------------------------------------------------------------------------
-@njit(cache=True)
+@helper
 def steal_allowed(sched, pst, v, total):
     """migration-avoid (seed 3.1): "only when the remote P's load > 150%": v's load over the
     mean load of the Ps must exceed S_MOS_RATIO_PPM / 1e6 (total: the others' loads; the
@@ -2498,7 +2499,7 @@ def steal_allowed(sched, pst, v, total):
     return p_load(pst, v) * n * 1_000_000 > sched[S_MOS_RATIO_PPM] * total
 
 
-@njit(cache=True)
+@helper
 def steal_order_reset(sched, pst, rng, coprimes, p):
     """randomOrder.start: a random first victim and a coprime stride; deterministic-steal
     (seed ch. 1) probes p+1, p+2, ... instead and draws nothing."""
@@ -2513,7 +2514,7 @@ def steal_order_reset(sched, pst, rng, coprimes, p):
     pst[p, PF_STEAL_STRIDE] = coprimes[(r // n) % ncop]
 
 
-@njit(cache=True)
+@helper
 def stolen(counters, costs, pst, p, v, got):
     """Count a steal; one from a P on a farther node (SLIT > 10) is remote."""
     counters[K_STEALS] += 1
@@ -2522,7 +2523,7 @@ def stolen(counters, costs, pst, p, v, got):
         counters[K_STEALS_REMOTE] += 1
 
 
-@njit(cache=True)
+@helper
 def steal_work(
     sched,
     gt,
@@ -2660,7 +2661,7 @@ def steal_work(
     return PARK, -1, c
 
 
-@njit(cache=True)
+@helper
 def find_runnable(
     sched,
     gt,
@@ -2958,7 +2959,7 @@ def g_new(sched, gt, nph, counters, max_live):
     return g, gt, nph
 
 
-@njit(cache=True)
+@helper
 def check_invariants(sched, gt, pst, runq, pidle, iparams):
     """Returns 0 or the code of the first violated invariant (consts.INVARIANT_NAMES)."""
     n = pst.shape[0]
@@ -3034,7 +3035,7 @@ def check_invariants(sched, gt, pst, runq, pidle, iparams):
     return 0
 
 
-@njit(cache=True)
+@helper
 def draw_think(rng, iparams, fparams):
     """A closed-loop client's think time (ns, at least 1)."""
     return draw_service_ns(
@@ -3047,7 +3048,7 @@ def draw_think(rng, iparams, fparams):
     )
 
 
-@njit(cache=True)
+@helper
 def cl_push(clh, sched, t):
     """A closed-loop client starts thinking until t (a min-heap of wake-up times)."""
     i = sched[S_CL_N]
@@ -3062,7 +3063,7 @@ def cl_push(clh, sched, t):
     clh[i] = t
 
 
-@njit(cache=True)
+@helper
 def cl_pop(clh, sched):
     n = sched[S_CL_N] - 1
     top = clh[0]
@@ -3085,7 +3086,7 @@ def cl_pop(clh, sched):
     return top
 
 
-@njit(cache=True)
+@helper
 def next_arrival(rng, arrivals, fparams, rsched, t, mm_state, seg, seg_end):
     """The intended time of the next open-loop arrival after t (float ns).
 
@@ -3124,7 +3125,7 @@ def next_arrival(rng, arrivals, fparams, rsched, t, mm_state, seg, seg_end):
     return t + fparams[F_INTERARRIVAL_NS], mm_state, seg, seg_end
 
 
-@njit(cache=True)
+@helper
 def _record_completion(
     sched, gt, counters, iparams, h_sojourn, batch_count, batch_sum, batch_hist, done_bitmap, g, now
 ):
@@ -3153,7 +3154,7 @@ def _record_completion(
     return 0
 
 
-@njit(cache=True)
+@helper
 def _trace(trace, sched, t, kind, p, m, g, arg):
     """Record one event while the trace has room (a no-op once it is full or absent)."""
     k = sched[S_NTRACE]
@@ -3167,7 +3168,7 @@ def _trace(trace, sched, t, kind, p, m, g, arg):
         sched[S_NTRACE] = k + 1
 
 
-@njit(cache=True)
+@helper
 def mos_violation(trace, sched, counters, t, p, m, g, rule):
     if rule == MOS_SYSCALL_NOT_WAITING:
         counters[K_MOS_SYSCALL_NOT_WAITING] += 1
@@ -3180,7 +3181,7 @@ def mos_violation(trace, sched, counters, t, p, m, g, rule):
     _trace(trace, sched, t, EV_MOS_VIOLATION, p, m, g, rule)
 
 
-@njit(cache=True)
+@helper
 def mos_check_execute(trace, sched, pst, runq, counters, t, p, g):
     """state-check at execute(): g goes Grunnable -> Grunning on p with p's M."""
     m = pst[p, PF_M]
@@ -3196,7 +3197,7 @@ def mos_check_execute(trace, sched, pst, runq, counters, t, p, g):
                 break
 
 
-@njit(cache=True)
+@helper
 def _account_cpu(sched, counters, cls, start, end):
     """A goroutine ran [start, end): add what fell inside the measurement window to its class."""
     ws = sched[S_WINDOW_START]
@@ -3207,7 +3208,7 @@ def _account_cpu(sched, counters, cls, start, end):
         counters[K_CPU_ARRIVALS + cls] += b - a
 
 
-@njit(cache=True)
+@helper
 def g_track_out_of_running(gt, g):
     """casgstatus leaving _Grunning: every gTrackingPeriod-th time the G is tracked until it
     next runs (its runnable->running delay then goes to /sched/latencies)."""
@@ -3218,7 +3219,7 @@ def g_track_out_of_running(gt, g):
     gt[g, GF_TRACK] = ((seq + 1) & 255) | (tracking << 8)
 
 
-@njit(cache=True)
+@helper
 def stoplockedm(sched, pst, midle, counters, p):
     """A goroutine locked to its M (LockOSThread) stops running on p: its M blocks with it
     (stoplockedm) and the P is handed to another M (handoffp: an idle M, or a new one). The
@@ -3234,7 +3235,7 @@ def stoplockedm(sched, pst, midle, counters, p):
         counters[K_NEWM] += 1
 
 
-@njit(cache=True)
+@helper
 def startlockedm(sched, pst, midle, counters, costs, p, m, c):
     """p's M picked a goroutine locked to M m: the P goes to m (woken: an OS thread switch)
     and this M stops. Returns the time the locked M runs."""
@@ -3246,7 +3247,7 @@ def startlockedm(sched, pst, midle, counters, costs, p, m, c):
     return c + costs[C_THREAD_SWITCH]
 
 
-@njit(cache=True)
+@helper
 def dedicate_p(sched, gt, pst, runq, counters, hp_actor, hp_pos, act_time, act_seq, p, g, now):
     """locked-dedicated (seed 4.3): g, locked to p's M, blocks; the P stays with that M
     ("dedicated mode") instead of going to another M, and runs nothing until g is ready: its
@@ -3259,7 +3260,7 @@ def dedicate_p(sched, gt, pst, runq, counters, hp_actor, hp_pos, act_time, act_s
     heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
 
 
-@njit(cache=True)
+@helper
 def wake_dedicated(
     sched, gt, pst, counters, costs, hp_actor, hp_pos, act_time, act_seq, trace, q, now
 ):
@@ -3287,7 +3288,7 @@ def wake_dedicated(
     return True
 
 
-@njit(cache=True)
+@helper
 def _free_g(sched, gt, g):
     gt[g, GF_LINK] = sched[S_GFREE]
     sched[S_GFREE] = g

@@ -5,19 +5,19 @@ them, so switching a feature off leaves every other draw (and so every result) u
 """
 
 import numpy as np
-from numba import njit
 
 from .consts import DIST_BIMODAL, DIST_CONST, DIST_EXP, DIST_LOGNORMAL, DIST_PARETO
+from .jit import helper
 
 _TWO_POW_M53 = 1.0 / 9007199254740992.0
 
 
-@njit(cache=True)
+@helper
 def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@njit(cache=True)
+@helper
 def next_u64(s):
     """xoshiro256+ (Blackman and Vigna): the top 53 bits are used for doubles."""
     result = s[0] + s[3]
@@ -31,31 +31,31 @@ def next_u64(s):
     return result
 
 
-@njit(cache=True)
+@helper
 def uniform(s):
     """A double in [0, 1)."""
     return np.float64(next_u64(s) >> np.uint64(11)) * _TWO_POW_M53
 
 
-@njit(cache=True)
+@helper
 def uniform_open(s):
     """A double in (0, 1]: safe for log()."""
     return 1.0 - uniform(s)
 
 
-@njit(cache=True)
+@helper
 def below(s, n):
     """An int in [0, n) (multiply-high of 53 random bits; bias below 2**-40 for n < 2**13)."""
     return np.int64(uniform(s) * n)
 
 
-@njit(cache=True)
+@helper
 def cheaprand32(s):
     """A uint32 as Go's cheaprand() gives to stealOrder.start."""
     return np.int64(next_u64(s) >> np.uint64(32))
 
 
-@njit(cache=True)
+@helper
 def draw_service_ns(s, dist, mean_ns, a, b, p):
     """One service time in ns (at least 1) from a distribution given by mean and SCV.
 

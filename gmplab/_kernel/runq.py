@@ -6,8 +6,6 @@ test of what the simulator does. Rules can be switched off (``rules`` bits) to s
 behaviour each one models changes an outcome.
 """
 
-from numba import njit
-
 from .consts import (
     GF_LINK,
     GLOBAL_BATCH_MAX,
@@ -52,21 +50,22 @@ from .consts import (
     S_RUNQ_SIZE,
     S_RUNQ_TAIL,
 )
+from .jit import helper
 
 
-@njit(cache=True)
+@helper
 def runq_len(pst, p):
     """t - h: the ring's length (what schedtrace prints per P; runnext excluded)."""
     return pst[p, PF_TAIL] - pst[p, PF_HEAD]
 
 
-@njit(cache=True)
+@helper
 def runq_empty(pst, p):
     """runqempty: the ring and runnext are both empty."""
     return pst[p, PF_TAIL] == pst[p, PF_HEAD] and pst[p, PF_RUNNEXT] < 0
 
 
-@njit(cache=True)
+@helper
 def gq_push(sched, gt, head, tail, size, g):
     """Append g to a FIFO of goroutines linked through GF_LINK (schedlink), whose head, tail
     and length live at sched[head], sched[tail], sched[size]: the global run queue, a
@@ -80,7 +79,7 @@ def gq_push(sched, gt, head, tail, size, g):
     sched[size] += 1
 
 
-@njit(cache=True)
+@helper
 def gq_pop(sched, gt, head, tail, size):
     """Take the goroutine at the head of such a FIFO (-1 when it is empty)."""
     g = sched[head]
@@ -93,13 +92,13 @@ def gq_pop(sched, gt, head, tail, size):
     return g
 
 
-@njit(cache=True)
+@helper
 def globrunqput(sched, gt, g):
     """globrunqput: append g to the global queue's tail (an intrusive list via schedlink)."""
     gq_push(sched, gt, S_RUNQ_HEAD, S_RUNQ_TAIL, S_RUNQ_SIZE, g)
 
 
-@njit(cache=True)
+@helper
 def globrunqget(sched, gt):
     """globrunqget: pop one G from the global queue's head, or -1."""
     g = sched[S_RUNQ_HEAD]
@@ -113,13 +112,13 @@ def globrunqget(sched, gt):
     return g
 
 
-@njit(cache=True)
+@helper
 def gq_seg(sched, s):
     """sched's slot of global-queue segment s (GQS_* from there)."""
     return sched[S_GQ_BASE] + s * GQS_N
 
 
-@njit(cache=True)
+@helper
 def gq_choose_put(sched, g):
     """Where a put of g goes (S_GQ_CUR): a segmented queue hashes the G over its segments
     (the seed's "hashed into 8 segments"); per-node queues take the putting P's node, and
@@ -134,7 +133,7 @@ def gq_choose_put(sched, g):
     sched[S_GQ_CUR] = s
 
 
-@njit(cache=True)
+@helper
 def gq_put(sched, gt, g):
     """globrunqput into the configured implementation (where gq_choose_put chose)."""
     impl = sched[S_GQ_IMPL]
@@ -154,14 +153,14 @@ def gq_put(sched, gt, g):
     sched[S_RUNQ_SIZE] += 1
 
 
-@njit(cache=True)
+@helper
 def gq_put1(sched, gt, g):
     """Choose where g goes and put it there (a put whose cost the caller does not charge)."""
     gq_choose_put(sched, g)
     gq_put(sched, gt, g)
 
 
-@njit(cache=True)
+@helper
 def glob_batch_size(size, gomaxprocs, rules):
     """globrunqgetbatch's n: min(len(runq)/2 = 128, size, size/gomaxprocs + 1).
 
@@ -179,7 +178,7 @@ def glob_batch_size(size, gomaxprocs, rules):
     return n
 
 
-@njit(cache=True)
+@helper
 def runqput_tail(pst, runq, p, g):
     """Store g at the ring's tail; the caller has checked there is room."""
     t = pst[p, PF_TAIL]
@@ -187,7 +186,7 @@ def runqput_tail(pst, runq, p, g):
     pst[p, PF_TAIL] = t + 1
 
 
-@njit(cache=True)
+@helper
 def globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules):
     """globrunqgetbatch + runqputbatch: take n Gs, return the first, queue the rest on p's ring.
 
@@ -206,7 +205,7 @@ def globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules):
     return g, n
 
 
-@njit(cache=True)
+@helper
 def p_load(pst, q):
     """A P's load for migration-avoid: its ring, its runnext and a G it runs (or is about to)."""
     ph = pst[q, PF_PHASE]
@@ -214,7 +213,7 @@ def p_load(pst, q):
     return pst[q, PF_TAIL] - pst[q, PF_HEAD] + (1 if pst[q, PF_RUNNEXT] >= 0 else 0) + busy
 
 
-@njit(cache=True)
+@helper
 def loads_total(pst):
     tot = 0
     for q in range(pst.shape[0]):
@@ -222,7 +221,7 @@ def loads_total(pst):
     return tot
 
 
-@njit(cache=True)
+@helper
 def runqputslow(sched, gt, pst, runq, p, g, rules):
     """The ring is full: move half of it (128, from the head) plus g to the global queue.
 
@@ -243,7 +242,7 @@ def runqputslow(sched, gt, pst, runq, p, g, rules):
     return moved + 1
 
 
-@njit(cache=True)
+@helper
 def runqput(sched, gt, pst, runq, p, g, next_, rules):
     """runqput(pp, gp, next): returns the number of Gs that overflowed to the global queue.
 
@@ -269,7 +268,7 @@ def runqput(sched, gt, pst, runq, p, g, next_, rules):
     return runqputslow(sched, gt, pst, runq, p, g, rules)
 
 
-@njit(cache=True)
+@helper
 def runqget(pst, runq, p, rules):
     """runqget: runnext first (inheriting the time slice), else the ring's head.
 
@@ -287,7 +286,7 @@ def runqget(pst, runq, p, rules):
     return g, False
 
 
-@njit(cache=True)
+@helper
 def steal_count(n, rules):
     """runqgrab's n - n/2: the ceiling of half the victim's ring (1 with the rule off)."""
     if n <= 0:
@@ -297,7 +296,7 @@ def steal_count(n, rules):
     return 1
 
 
-@njit(cache=True)
+@helper
 def runqsteal(pst, runq, p, victim, rules):
     """runqsteal's ring part: grab ceil(half) of victim's ring from its head into p's ring.
 
@@ -315,7 +314,7 @@ def runqsteal(pst, runq, p, victim, rules):
     return g, n
 
 
-@njit(cache=True)
+@helper
 def may_spin(sched, gomaxprocs, spinning, rules):
     """findRunnable's guard before stealWork: mp.spinning || 2*nmspinning < gomaxprocs-npidle."""
     if spinning:
@@ -325,6 +324,6 @@ def may_spin(sched, gomaxprocs, spinning, rules):
     return 2 * sched[S_NMSPINNING] < gomaxprocs - sched[S_NPIDLE]
 
 
-@njit(cache=True)
+@helper
 def p_is_idle(pst, p):
     return pst[p, PF_PHASE] == PH_IDLE

@@ -1,0 +1,13 @@
+"""The kernel's decorators.
+
+``helper``: every jitted function that does not allocate arrays. It is compiled without NRT
+(numba's reference-counting runtime), so a call that passes the kernel's arrays does no atomic
+increments and decrements of their reference counts. Measured (issue 13 note): those atomics
+were about 40% of the event loop's time once ``run_kernel`` grew past the size where numba's
+reference-count pruning gives up. Functions that allocate (``run_kernel``, the table growers)
+keep NRT (``njit(cache=True)``).
+"""
+
+from numba import njit
+
+helper = njit(cache=True, _nrt=False)
