@@ -5,9 +5,13 @@
 increments and decrements of their reference counts. Measured (issue 13 note): those atomics
 were about 40% of the event loop's time once ``run_kernel`` grew past the size where numba's
 reference-count pruning gives up. Functions that allocate (``run_kernel``, the table growers)
-keep NRT (``njit(cache=True)``).
+keep NRT (``njit(cache=True)``). ``inline_helper``: the same, inlined where it is called.
 """
 
 from numba import njit
 
 helper = njit(cache=True, _nrt=False)
+# small helpers on the hot path with few call sites: inlined into their callers at numba's IR
+# level (a numba call passes every array as a struct and checks a status on return; lock_at
+# as a call cost about 300 ns per goroutine at GOMAXPROCS 1)
+inline_helper = njit(cache=True, _nrt=False, inline="always")

@@ -562,7 +562,7 @@ from .consts import (
     WOKEN_TIMER,
 )
 from .hist import go_index, hdr_index
-from .jit import helper
+from .jit import helper, inline_helper
 from .rng import below, cheaprand32, draw_service_ns, uniform, uniform_open
 from .runq import (
     glob_batch_size,
@@ -680,7 +680,7 @@ def lock_acquire(sched, costs, counters, request_ns, hold_ops):
     return lock_at(sched, costs, counters, request_ns, hold_ops, S_LOCK_FREE_AT, True)
 
 
-@helper
+@inline_helper
 def line_move(sched, costs, lk):
     """The cache line of the lock (or CAS word) at lk comes to the acting P: what its move
     costs (0 when the same P had it last, or either side is an M without a P), noted."""
@@ -694,7 +694,7 @@ def line_move(sched, costs, lk):
     return line
 
 
-@helper
+@inline_helper
 def lock_at(sched, costs, counters, request_ns, hold_ops, lk, main):
     """A mutex on a timeline, its state at sched[lk + LK_*]. Returns the time the requester
     has unlocked; `main` counts into sched.lock's counters, else the global queue's.
@@ -790,7 +790,7 @@ def cas_at(sched, costs, counters, request_ns, ops, lk):
     return done
 
 
-@helper
+@inline_helper
 def gq_charge_put(sched, costs, counters, c, ops):
     """What putting `ops` Gs on the global queue (where gq_choose_put chose) takes, as of c:
     sched.lock for Go's queue, the segment's lock, or the CAS on the stack's head or the
@@ -806,7 +806,7 @@ def gq_charge_put(sched, costs, counters, c, ops):
     return lock_at(sched, costs, counters, c, ops, b + GQS_LK, False)
 
 
-@helper
+@inline_helper
 def gq_put_begin(sched, costs, counters, c, ops, g):
     """Choose where g (the first of `ops` Gs) goes on the global queue and pay for the put."""
     gq_choose_put(sched, g)
@@ -824,7 +824,7 @@ def gq_put_locked(sched, gt, costs, counters, c, g):
     return c
 
 
-@helper
+@inline_helper
 def gq_home_size(sched, pst, p):
     """What p's first look at the global queue sees: the whole queue, or under per-node
     queues its own node's (the others are remote: stealing reaches them)."""

@@ -50,7 +50,7 @@ from .consts import (
     S_RUNQ_SIZE,
     S_RUNQ_TAIL,
 )
-from .jit import helper
+from .jit import helper, inline_helper
 
 
 @helper
@@ -112,13 +112,13 @@ def globrunqget(sched, gt):
     return g
 
 
-@helper
+@inline_helper
 def gq_seg(sched, s):
     """sched's slot of global-queue segment s (GQS_* from there)."""
     return sched[S_GQ_BASE] + s * GQS_N
 
 
-@helper
+@inline_helper
 def gq_choose_put(sched, g):
     """Where a put of g goes (S_GQ_CUR): a segmented queue hashes the G over its segments
     (the seed's "hashed into 8 segments"); per-node queues take the putting P's node, and
@@ -133,7 +133,7 @@ def gq_choose_put(sched, g):
     sched[S_GQ_CUR] = s
 
 
-@helper
+@inline_helper
 def gq_put(sched, gt, g):
     """globrunqput into the configured implementation (where gq_choose_put chose)."""
     impl = sched[S_GQ_IMPL]
@@ -153,7 +153,7 @@ def gq_put(sched, gt, g):
     sched[S_RUNQ_SIZE] += 1
 
 
-@helper
+@inline_helper
 def gq_put1(sched, gt, g):
     """Choose where g goes and put it there (a put whose cost the caller does not charge)."""
     gq_choose_put(sched, g)
