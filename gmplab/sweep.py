@@ -79,6 +79,7 @@ PER_GOROUTINE = {
     "lock_wait_ns_per_goroutine": ("lock_wait_ns_total", "goroutines_created"),
     "lock_acquisitions_per_goroutine": ("lock_acquisitions", "goroutines_created"),
     "steals_per_goroutine": ("steals", "goroutines_created"),
+    "steals_remote_per_goroutine": ("steals_remote", "goroutines_created"),
     "stolen_per_goroutine": ("stolen", "goroutines_created"),
     "steal_probes_per_goroutine": ("steal_probes", "goroutines_created"),
     "migrations_local_per_goroutine": ("migrations_local", "goroutines_created"),
