@@ -331,9 +331,11 @@ def points_by_category(
     title: str | None = None,
     log_y: bool = False,
     scale: float = 1.0,
+    rotate_labels: float = 0.0,
 ) -> Figure:
     """A dodged point plot: ``y`` (with ``y_lo``/``y_hi`` whiskers) per ``category`` value and
-    ``hue``; saturated rows are drawn as hollow triangles on the top edge."""
+    ``hue``; saturated rows are drawn as hollow triangles on the top edge. ``rotate_labels``:
+    degrees to slant the category names by (0: level)."""
     with report_style():
         fig, axes = new_figure(7.2, 3.9)
         ax = axes[0, 0]
@@ -369,7 +371,13 @@ def points_by_category(
             )
             _saturated_marks(ax, np.array(sat_x), col, sat_label)
         ax.set_xticks(range(len(cats)))
-        ax.set_xticklabels([str(c) for c in cats])
+        if rotate_labels:
+            # long category names (an ablation's configurations) slant instead of overlapping
+            ax.set_xticklabels(
+                [str(c) for c in cats], rotation=rotate_labels, ha="right", rotation_mode="anchor"
+            )
+        else:
+            ax.set_xticklabels([str(c) for c in cats])
         ax.set_xlim(-0.6, len(cats) - 0.4)
         if log_y:
             _log_axis(ax, "y")
