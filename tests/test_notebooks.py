@@ -24,6 +24,7 @@ EXPECTED = {
     "03-numa",
     "04-cores",
     "05-designs",
+    "06-runtime",
     "08-mixed",
     "09-containers",
     "10-sensitivity",
