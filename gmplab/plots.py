@@ -192,6 +192,7 @@ def latency_vs_x(
         if sim.height == 0:
             return _empty(fig, ax)
         sat_label: list = []
+        plotted = 0
         groups = sim[hue].unique(maintain_order=True).to_list() if hue in sim.columns else [None]
         for i, g in enumerate(groups):
             sub = sim if g is None else sim.filter(pl.col(hue) == g)
@@ -210,6 +211,7 @@ def latency_vs_x(
                 xs = ok[x].to_numpy().astype(float)
                 ys = _us(ok[c].to_numpy())
                 good = ys >= floor
+                plotted += int(good.sum())
                 lbl = f"{g} {QUANTILE_NAMES.get(q, q)}" if g is not None else QUANTILE_NAMES[q]
                 ax.plot(
                     xs[good],
@@ -248,6 +250,8 @@ def latency_vs_x(
                 )
         if vline is not None:
             ax.axvline(vline, color="0.3", linestyle=":", linewidth=1.2)
+        if plotted == 0 and not theory.height:
+            ax.set_ylim(1, 10)  # every point saturated: only the top-edge marks remain
         _log_axis(ax, "y")
         if log2_x:
             _procs_axis(ax, sim[x].to_list(), xlabel or x)

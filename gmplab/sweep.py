@@ -85,10 +85,13 @@ PER_GOROUTINE = {
     "migrations_local_per_goroutine": ("migrations_local", "goroutines_created"),
     "migrations_remote_per_goroutine": ("migrations_remote", "goroutines_created"),
     "wakeups_per_goroutine": ("wakeups", "goroutines_created"),
+    "gc_cycles_per_goroutine": ("gc_cycles", "goroutines_created"),
 }
-# shares of the run added to every table: the time the container was throttled (cpu.max), and
-# sched.lock waiting over all Ps' time
-SHARES = ("throttled_share", "lock_wait_share")
+# shares of the run added to every table: the time the container was throttled (cpu.max),
+# sched.lock waiting over all Ps' time, and the garbage collector's CPU (mark workers of every
+# kind and assists) over all Ps' time
+SHARES = ("throttled_share", "lock_wait_share", "gc_cpu_share")
+GC_CPU_KEYS = ("gc_assist_ns", "gc_dedicated_ns", "gc_fractional_ns", "gc_idle_ns")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1019,6 +1022,10 @@ def _assemble(points, rows, nreps) -> pl.DataFrame:
         table = table.with_columns(
             (pl.col("lock_wait_ns_total").cast(pl.Float64) / p_time).alias(SHARES[1])
         )
+    if {*GC_CPU_KEYS, "end_ns", "gomaxprocs"} <= set(table.columns):
+        p_time = pl.col("end_ns").cast(pl.Float64) * pl.col("gomaxprocs").cast(pl.Float64)
+        gc_ns = pl.sum_horizontal(pl.col(k).cast(pl.Float64) for k in GC_CPU_KEYS)
+        table = table.with_columns((gc_ns / p_time).alias(SHARES[2]))
     return table.sort("point", "replication"), params.columns
 
 

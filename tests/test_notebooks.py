@@ -25,6 +25,7 @@ EXPECTED = {
     "04-cores",
     "05-designs",
     "06-runtime",
+    "07-gc",
     "08-mixed",
     "09-containers",
     "10-sensitivity",
