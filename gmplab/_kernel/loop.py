@@ -571,6 +571,7 @@ from .runq import (
     globrunqput,
     gq_choose_put,
     gq_pop,
+    gq_popbatch,
     gq_push,
     gq_put,
     gq_put1,
@@ -582,7 +583,6 @@ from .runq import (
     runq_len,
     runqget,
     runqput,
-    runqput_tail,
     runqsteal,
 )
 
@@ -879,10 +879,7 @@ def gq_take(sched, gt, pst, runq, costs, counters, p, c, gomaxprocs, rules, batc
         c = cas_at(sched, costs, counters, c, nb, b + GQS_LK)  # the head's line
     else:
         c = lock_at(sched, costs, counters, c, nb, b + GQS_LK, False)
-    g = gq_pop(sched, gt, b + GQS_HEAD, b + GQS_TAIL, b + GQS_SIZE)
-    for _ in range(nb - 1):
-        g2 = gq_pop(sched, gt, b + GQS_HEAD, b + GQS_TAIL, b + GQS_SIZE)
-        runqput_tail(pst, runq, p, g2)
+    g, nb = gq_popbatch(sched, gt, pst, runq, p, nb, b + GQS_HEAD, b + GQS_TAIL, b + GQS_SIZE)
     sched[S_RUNQ_SIZE] -= nb
     return g, nb, c
 
@@ -3182,18 +3179,17 @@ def mos_violation(trace, sched, counters, t, p, m, g, rule):
 
 
 @helper
-def mos_check_execute(trace, sched, pst, runq, counters, t, p, g):
-    """state-check at execute(): g goes Grunnable -> Grunning on p with p's M."""
+def mos_check_execute(trace, sched, pst, counters, t, p, gid):
+    """state-check at execute(): goroutine gid goes Grunnable -> Grunning on p with p's M."""
     m = pst[p, PF_M]
-    seq = g
     if m >= 0:
-        mos_violation(trace, sched, counters, t, p, m, seq, MOS_RUN_M_NOT_IDLE)
+        mos_violation(trace, sched, counters, t, p, m, gid, MOS_RUN_M_NOT_IDLE)
     if pst[p, PF_PHASE] == PH_IDLE:
-        mos_violation(trace, sched, counters, t, p, m, seq, MOS_P_IDLE_G_RUNNING)
+        mos_violation(trace, sched, counters, t, p, m, gid, MOS_P_IDLE_G_RUNNING)
     if not runq_empty(pst, p):
         for q in range(pst.shape[0]):
             if q != p and pst[q, PF_M] == m and not runq_empty(pst, q):
-                mos_violation(trace, sched, counters, t, p, m, seq, MOS_M_TWO_QUEUES)
+                mos_violation(trace, sched, counters, t, p, m, gid, MOS_M_TWO_QUEUES)
                 break
 
 
@@ -3538,7 +3534,7 @@ def run_kernel(
                     if sched[S_NPIDLE] > 0:
                         done = lock_acquire(sched, costs, counters, done, 1)
                 inj_free_at = done
-                gq_put1(sched, gt, g)
+                gq_put(sched, gt, g)  # where gq_put_begin chose (Go's queue: its one list)
                 counters[K_GPUTS] += 1
                 pp = pidleget(sched, pidle)
                 if pp >= 0:
@@ -5124,7 +5120,7 @@ def run_kernel(
                     gt[g, GF_REMAINING] += node_cost(costs, CT_MIGR, lnode, pnode)
                 gt[g, GF_LAST_CORE] = core
                 if sched[S_MECH] & MECH_STATE_CHECK:
-                    mos_check_execute(trace, sched, pst, runq, counters, now, p, gt[g, GF_SEQ])
+                    mos_check_execute(trace, sched, pst, counters, now, p, gt[g, GF_SEQ])
                 set_phase(sched, pst, p, PH_RUN)
                 run_start(pst, p, now)
                 _trace(

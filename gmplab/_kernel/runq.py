@@ -101,15 +101,7 @@ def globrunqput(sched, gt, g):
 @helper
 def globrunqget(sched, gt):
     """globrunqget: pop one G from the global queue's head, or -1."""
-    g = sched[S_RUNQ_HEAD]
-    if g < 0:
-        return -1
-    sched[S_RUNQ_HEAD] = gt[g, GF_LINK]
-    if sched[S_RUNQ_HEAD] < 0:
-        sched[S_RUNQ_TAIL] = -1
-    sched[S_RUNQ_SIZE] -= 1
-    gt[g, GF_LINK] = -1
-    return g
+    return gq_pop(sched, gt, S_RUNQ_HEAD, S_RUNQ_TAIL, S_RUNQ_SIZE)
 
 
 @inline_helper
@@ -195,14 +187,23 @@ def globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules):
     n = glob_batch_size(sched[S_RUNQ_SIZE], gomaxprocs, rules)
     if n == 0:
         return -1, 0
-    g = globrunqget(sched, gt)
+    return gq_popbatch(sched, gt, pst, runq, p, n, S_RUNQ_HEAD, S_RUNQ_TAIL, S_RUNQ_SIZE)
+
+
+@helper
+def gq_popbatch(sched, gt, pst, runq, p, n, head, tail, size):
+    """Take n Gs from the head of a FIFO of goroutines (gq_push's slots): return the first
+    and queue the rest on p's ring (runqputbatch). Returns (g, n taken)."""
+    g = gq_pop(sched, gt, head, tail, size)
+    taken = n
     for _ in range(n - 1):
-        g2 = globrunqget(sched, gt)
+        g2 = gq_pop(sched, gt, head, tail, size)
         if runq_len(pst, p) < RUNQ_SIZE:
             runqput_tail(pst, runq, p, g2)
-        else:  # runqputbatch's leftover goes back to the global queue (cannot happen: empty)
-            globrunqput(sched, gt, g2)
-    return g, n
+        else:  # runqputbatch's leftover goes back to the queue (cannot happen: p's ring is empty)
+            gq_push(sched, gt, head, tail, size, g2)
+            taken -= 1
+    return g, taken
 
 
 @helper
