@@ -581,7 +581,7 @@ class RunSpec:
         elif on:
             name += "+" + "+".join(on)
         impl = self.globrunq_impl()
-        if self.globrunq is not None and impl != "lock" or impl == "segmented":
+        if self.globrunq is not None and impl != "lock":  # a mechanism's queue is named above
             name += f" globrunq={impl}"
             if impl == "segmented":
                 name += f"/{self.globrunq_segments}"

@@ -36,3 +36,9 @@ def simulate_with(defaults: dict, **kw):
     args = dict(defaults)
     args.update(kw)
     return gmplab.simulate(**args)
+
+
+def same(a: dict, b: dict, ignore=("wall_s",)):
+    """Two summaries agree on every key (NaN equal to NaN) but the ignored ones."""
+    diff = {k: (a[k], b[k]) for k in a if k not in ignore and repr(a[k]) != repr(b[k])}
+    assert not diff

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from kernel_calls import find_runnable
+from kernel_calls import find_runnable, same
 
 import gmplab
 from gmplab import designs
@@ -17,13 +17,6 @@ from gmplab._kernel.rng import seed_state
 from gmplab.errors import SpecError
 from gmplab.params import make_spec
 from gmplab.simulate import _allocate
-
-SPEC_KEYS = ("wall_s",)
-
-
-def same(a, b, ignore=SPEC_KEYS):
-    diff = {k: (a[k], b[k]) for k in a if k not in ignore and repr(a[k]) != repr(b[k])}
-    assert not diff
 
 
 def state(seed=7, goroutines=4096, **kw):
