@@ -1,0 +1,3 @@
+module gmplabprobe
+
+go 1.21
