@@ -734,6 +734,9 @@ def main(argv=None) -> int:
     _add_schedtrace(sub)
     _add_sweep(sub)
     _add_report(sub)
+    from .calibrate.cli import add_parser as _add_calibrate
+
+    _add_calibrate(sub)
     w = sub.add_parser("workloads", help="list the workload templates and their parameters")
     w.set_defaults(func=cmd_workloads)
     args = parser.parse_args(argv)
