@@ -109,6 +109,8 @@ def test_probe_specifics(docs):
     assert docs["openloop"]["ops"] == 100 and "generator_late_max_s" in docs["openloop"]["extra"]
     assert docs["syscall"]["extra"]["syscalls"] == 40
     assert docs["tcpecho"]["ops"] == 100
+    # main + acceptor + 2 servers (started before the phase, counted once) + 2 clients
+    assert 5 <= docs["tcpecho"]["goroutines_peak"] <= 6
     assert docs["pingpong"]["extra"]["handoffs"] == docs["pingpong"]["ops"]
     g = docs["gcalloc"]
     assert g["extra"]["gogc_effective"] == 50 and g["extra"]["allocated_bytes"] > 0

@@ -84,7 +84,8 @@ type run struct {
 // begin reads metrics_before and starts the measured phase's clock.
 func (r *run) begin() {
 	r.res.MetricsBefore = readMetrics()
-	atomic.StoreInt64(&r.baseG, int64(runtime.NumGoroutine()))
+	// goroutines already counted by goIn (servers started before the phase) are not base
+	atomic.StoreInt64(&r.baseG, int64(runtime.NumGoroutine())-atomic.LoadInt64(&r.live))
 	r.begun = true
 	r.t0 = time.Now()
 }

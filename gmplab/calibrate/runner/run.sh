@@ -56,6 +56,7 @@ if [ -z "$procs" ]; then
 		p=$((p * 2))
 	done
 	procs="$procs $cores $((cores * 2))"
+	procs=${procs# }
 fi
 if command -v timeout >/dev/null 2>&1; then
 	tcmd="timeout -k 5 $tmo"
