@@ -713,6 +713,20 @@ def cmd_report(args) -> int:
     return run_cli(args)
 
 
+def _add_claims(sub):
+    from .claims import build_arg_parser
+
+    p = sub.add_parser("claims", help="the seed's claims, their evidence and verdicts")
+    build_arg_parser(p)
+    p.set_defaults(func=cmd_claims)
+
+
+def cmd_claims(args) -> int:
+    from .claims import run_cli
+
+    return run_cli(args)
+
+
 def cmd_workloads(args) -> int:
     from .workloads import describe
 
@@ -737,6 +751,7 @@ def main(argv=None) -> int:
     from .calibrate.cli import add_parser as _add_calibrate
 
     _add_calibrate(sub)
+    _add_claims(sub)
     w = sub.add_parser("workloads", help="list the workload templates and their parameters")
     w.set_defaults(func=cmd_workloads)
     args = parser.parse_args(argv)

@@ -678,3 +678,136 @@ def gantt(df: pl.DataFrame, title: str | None = None, max_ps: int = 32) -> Figur
         ax.set_title(title or "Goroutines on Ps (kernel event trace)")
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
         return fig
+
+
+def _legend_below(fig, ax, title: str | None, ncols: int) -> Figure:
+    """One legend (the first panel's entries) under the panels, and the title above."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=ncols, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def claim_evidence(
+    df: pl.DataFrame, title: str | None = None, ylabel: str = "measured", percent: bool = False
+) -> Figure:
+    """A claim's evidence: per panel, the measured value (95% whiskers) at the main point and
+    at every sensitivity point, filled where that point's verdict is `reproduced`, hollow
+    where not; the claimed value as a red dashed line and the rule's tolerance as a red band
+    (columns ``panel, point, kind, value, lo, hi, verdict, claimed, band_lo, band_hi``, as
+    ``gmplab.claims.evidence_frame`` gives). ``percent``: values are fractions, shown in %."""
+    with report_style():
+        panels = df["panel"].unique(maintain_order=True).to_list() if df.height else []
+        n = max(1, len(panels))
+        ncols = min(n, 3)
+        nrows = -(-n // ncols)
+        fig, axes = new_figure(min(4.0 * ncols, 11.0), 3.4 * nrows + 0.5, nrows, ncols)
+        if df.height == 0:
+            return _empty(fig, axes[0, 0])
+        for ax in axes.flat[n:]:
+            ax.set_axis_off()
+        f = 100.0 if percent else 1.0
+        for ax, panel in zip(axes.flat, panels):
+            sub = df.filter(pl.col("panel") == panel)
+            pts = sub["point"].to_list()
+            xs = np.arange(len(pts))
+            v = sub["value"].cast(pl.Float64).to_numpy() * f
+            lo = sub["lo"].cast(pl.Float64).fill_null(np.nan).to_numpy() * f
+            hi = sub["hi"].cast(pl.Float64).fill_null(np.nan).to_numpy() * f
+            err = np.vstack([np.where(np.isnan(lo), 0, v - lo), np.where(np.isnan(hi), 0, hi - v)])
+            ax.errorbar(xs, v, yerr=err, fmt="none", ecolor="#444444", capsize=3, lw=1)
+            ok = np.array([x == "reproduced" for x in sub["verdict"].to_list()])
+            costs = np.array([k == "costs" for k in sub["kind"].to_list()])
+            color = np.where(costs, "#7f7f7f", "#1f77b4")
+            ax.scatter(xs[ok], v[ok], c=list(color[ok]), zorder=3, label="reproduced here")
+            ax.scatter(
+                xs[~ok],
+                v[~ok],
+                facecolors="white",
+                edgecolors=list(color[~ok]),
+                zorder=3,
+                label="not reproduced here",
+            )
+            c, blo, bhi = (sub[k][0] for k in ("claimed", "band_lo", "band_hi"))
+            if blo is not None and bhi is not None:
+                ax.axhspan(blo * f, bhi * f, color="#d62728", alpha=0.12, label="claim's tolerance")
+            if c is not None:
+                ax.axhline(c * f, color="#d62728", ls="--", lw=1.2, label="claimed")
+            ax.set_xticks(xs)
+            ax.set_xticklabels(pts, rotation=35, ha="right", fontsize=8)
+            ax.set_title(panel, fontsize=9)
+            ax.set_ylabel(ylabel + (" (%)" if percent else ""))
+        return _legend_below(fig, axes[0, 0], title, 4)
+
+
+def histogram_overlay(df: pl.DataFrame, title: str | None = None) -> Figure:
+    """Real against simulated latency histograms: one panel per (probe, GOMAXPROCS), the share
+    of each Go bucket as steps on a log time axis (columns ``probe, gomaxprocs, source,
+    lower_s, upper_s, share``, as ``gmplab.calibrate.fit.comparison`` gives)."""
+    with report_style():
+        if df.height == 0:
+            fig, axes = new_figure(7.0, 3.0)
+            return _empty(fig, axes[0, 0])
+        probes = df["probe"].unique(maintain_order=True).to_list()
+        procs = sorted(df["gomaxprocs"].unique().to_list())
+        fig, axes = new_figure(
+            2.6 * len(procs) + 0.6,
+            1.9 * len(probes) + 0.6,
+            len(probes),
+            len(procs),
+            sharex=True,
+        )
+        colors = {"real Go": "#222222", "simulated": "#1f77b4"}
+        for i, probe in enumerate(probes):
+            for j, p in enumerate(procs):
+                ax = axes[i, j]
+                sub = df.filter((pl.col("probe") == probe) & (pl.col("gomaxprocs") == p))
+                for source in ("real Go", "simulated"):
+                    s = sub.filter(pl.col("source") == source).sort("lower_s")
+                    if s.height == 0:
+                        continue
+                    lo = np.maximum(s["lower_s"].to_numpy() * 1e6, 0.05)
+                    hi = np.minimum(s["upper_s"].to_numpy() * 1e6, 1e8)
+                    sh = s["share"].to_numpy()
+                    xs = np.ravel(np.column_stack([lo, hi]))
+                    ys = np.ravel(np.column_stack([sh, sh]))
+                    ax.plot(
+                        xs,
+                        ys,
+                        color=colors[source],
+                        lw=1.1,
+                        label=source,
+                        ls="-" if source == "real Go" else "--",
+                    )
+                ax.set_xscale("log")
+                ax.set_title(f"{probe}, GOMAXPROCS {p}", fontsize=8)
+                if j == 0:
+                    ax.set_ylabel("share", fontsize=8)
+                if i == len(probes) - 1:
+                    ax.set_xlabel("scheduling latency (us)", fontsize=8)
+                ax.tick_params(labelsize=7)
+        return _legend_below(fig, axes[0, 0], title, 2)
+
+
+def fit_profiles(df: pl.DataFrame, title: str | None = None) -> Figure:
+    """The fit's profiles: the mean CDF distance (octaves) against each fitted cost on its
+    grid, the best value marked, and the noise floor above the minimum as a band (columns
+    ``cost, value_ns, distance, noise_floor``)."""
+    with report_style():
+        costs = df["cost"].unique(maintain_order=True).to_list() if df.height else []
+        fig, axes = new_figure(3.3 * max(1, len(costs)), 3.2, 1, max(1, len(costs)))
+        if df.height == 0:
+            return _empty(fig, axes[0, 0])
+        for ax, c in zip(axes[0], costs):
+            s = df.filter(pl.col("cost") == c).sort("value_ns")
+            x, d = s["value_ns"].to_numpy(), s["distance"].to_numpy()
+            ax.plot(x, d, "o-", color="#1f77b4", lw=1.2)
+            m = float(np.nanmin(d))
+            floor = float(s["noise_floor"][0])
+            ax.axhspan(m, m + floor, color="#2ca02c", alpha=0.15, label="within the noise floor")
+            ax.axvline(float(x[int(np.nanargmin(d))]), color="#d62728", ls="--", lw=1, label="best")
+            ax.set_xscale("log")
+            ax.set_xlabel(f"{c} (ns)")
+            ax.set_ylabel("CDF distance (octaves)")
+        return _legend_below(fig, axes[0, 0], title, 2)
