@@ -309,6 +309,86 @@ def go_kwargs(procs: int, goroutines: int, seed: int) -> dict:
     }
 
 
+# every runtime, GC, workload, machine and design feature named at its "off" value: the same
+# run as go_kwargs (the spec is equal), spelled out so the row shows what "off" means
+FEATURES_OFF = {
+    "gc": False,
+    "alloc_bytes_per_cpu_us": 0.0,
+    "hogs": 0,
+    "pairs": 0,
+    "locked_pairs": False,
+    "pool_workers": 0,
+    "clients": 0,
+    "program": None,
+    "mmpp_rates_per_s": None,
+    "rate_schedule": None,
+    "service_data": None,
+    "distances": None,
+    "smt_factor": None,
+    "cpu_quota_ms": None,
+    "lock": None,
+    "mechanisms": None,
+    "globrunq": None,
+    "rules_off": (),
+    "latency_sampling": "all",
+    "snapshot_ms": 0.0,
+    "trace_events": 0,
+}
+FEATURES_OFF_PROCS = 4
+SWEEP_LOADS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)  # the sweep row's points
+SWEEP_WORKERS = 2
+
+
+def features_off_rows(simulate, goroutines: int, repeat: int, seed: int) -> dict:
+    """The plain go call against the same call with every feature named at its off value,
+    interleaved; medians of goroutines per second."""
+    plain = go_kwargs(FEATURES_OFF_PROCS, goroutines, seed)
+    run_gmplab(simulate, go_kwargs(FEATURES_OFF_PROCS, WARMUP_GOROUTINES, seed))
+    rates: dict[str, list[float]] = {"plain": [], "features off": []}
+    for i in range(repeat):
+        for name in rates:
+            kw = go_kwargs(FEATURES_OFF_PROCS, goroutines, seed + i)
+            if name != "plain":
+                kw.update(FEATURES_OFF)
+            r = run_gmplab(simulate, kw)
+            rates[name].append(r["customers"] / r["wall_s"])
+    out = {k: _median(v) for k, v in rates.items()}
+    out["ratio"] = out["features off"] / out["plain"]
+    out["gomaxprocs"] = FEATURES_OFF_PROCS
+    out["goroutines_per_run"] = plain["goroutines"]
+    return out
+
+
+def sweep_rows(goroutines: int, seed: int) -> dict:
+    """A sweep of len(SWEEP_LOADS) go points (GOMAXPROCS 4, one replication each) run
+    in-process and on gmplab.sweep's process pool (warm: the pool is started once before)."""
+    from gmplab import sweep as gsweep
+
+    def make(n):
+        base = go_kwargs(4, n, seed)
+        for k in ("seed", "load", "check_invariants"):
+            base.pop(k)
+        return gsweep.Sweep(
+            name="bench", base=base, grid={"load": list(SWEEP_LOADS)}, replications=1, seed=seed
+        )
+
+    opts = {"use_cache": False, "progress": False, "verbose": False}
+    gsweep.run(make(WARMUP_GOROUTINES), "processes", SWEEP_WORKERS, **opts)  # start the pool
+    times = {}
+    for executor in ("serial", "processes"):
+        t0 = time.perf_counter()
+        gsweep.run(make(goroutines), executor, SWEEP_WORKERS, **opts)
+        times[executor] = time.perf_counter() - t0
+    return {
+        "points": len(SWEEP_LOADS),
+        "goroutines_per_point": goroutines,
+        "workers": SWEEP_WORKERS,
+        "serial_s": times["serial"],
+        "pool_s": times["processes"],
+        "speedup": times["serial"] / times["processes"],
+    }
+
+
 # --- reporting --------------------------------------------------------------------------------
 
 
@@ -439,6 +519,29 @@ def markdown_tables(rows, ratios, scaling, theory, gmplab_note) -> str:
     return "\n".join(lines)
 
 
+def extra_tables(extra: dict) -> str:
+    """The features-off and sweep rows as markdown (empty when neither ran)."""
+    out = ""
+    off = extra.get("features_off")
+    if off:
+        out += (
+            f"\n\n| `go`, GOMAXPROCS {off['gomaxprocs']} | goroutines/s |\n|---|---:|\n"
+            f"| plain call | {off['plain'] / 1e6:.3f} M |\n"
+            f"| every feature named at its off value | {off['features off'] / 1e6:.3f} M |\n"
+            f"| ratio | {off['ratio']:.3f} |"
+        )
+    sw = extra.get("sweep")
+    if sw:
+        out += (
+            f"\n\n| sweep: {sw['points']} points x {sw['goroutines_per_point']:,} goroutines | "
+            f"wall s |\n|---|---:|\n"
+            f"| serial (in-process) | {sw['serial_s']:.2f} |\n"
+            f"| process pool, {sw['workers']} workers (warm) | {sw['pool_s']:.2f} |\n"
+            f"| speed-up | {sw['speedup']:.2f}x |"
+        )
+    return out
+
+
 # --- main -------------------------------------------------------------------------------------
 
 
@@ -473,6 +576,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--skip-c", action="store_true", help="no C reference (no gcc needed)")
     ap.add_argument("--skip-simpy", action="store_true", help="no SimPy runs")
     ap.add_argument("--skip-go", action="store_true", help="no `go` policy scaling rows")
+    ap.add_argument("--skip-sweep", action="store_true", help="no serial-vs-pool sweep row")
     ap.add_argument("--json", metavar="OUT", help="save the tables and the machine as JSON")
     args = ap.parse_args(argv)
     if args.customers is None:
@@ -586,7 +690,28 @@ def main(argv=None) -> int:
             if go_runs[0]["dropped_kwargs"]:
                 print(f"    (simulate() took no {go_runs[0]['dropped_kwargs']})")
 
+    extra: dict = {}
+    if simulate is not None and not args.skip_go:
+        off = features_off_rows(simulate, args.goroutines, args.repeat, args.seed)
+        extra["features_off"] = off
+        print(
+            f"features off (GOMAXPROCS {off['gomaxprocs']}): plain {off['plain'] / 1e6:.3f} M/s, "
+            f"every feature named off {off['features off'] / 1e6:.3f} M/s, "
+            f"ratio {off['ratio']:.3f}",
+            flush=True,
+        )
+    if simulate is not None and not args.skip_sweep:
+        sw = sweep_rows(max(args.goroutines // 4, WARMUP_GOROUTINES), args.seed)
+        extra["sweep"] = sw
+        print(
+            f"sweep of {sw['points']} points x {sw['goroutines_per_point']:,} goroutines: "
+            f"serial {sw['serial_s']:.2f} s, pool of {sw['workers']} {sw['pool_s']:.2f} s, "
+            f"speed-up {sw['speedup']:.2f}x",
+            flush=True,
+        )
+
     table = markdown_tables(rows, ratios, scaling, theory, gmplab_note)
+    table += extra_tables(extra)
     print()
     print(table)
 
@@ -609,6 +734,7 @@ def main(argv=None) -> int:
             "rows": rows,
             "ratios": ratios,
             "scaling": scaling,
+            "extra": extra,
             "runs": runs,
             "markdown": table,
         }
