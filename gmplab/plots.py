@@ -764,17 +764,19 @@ def histogram_overlay(df: pl.DataFrame, title: str | None = None) -> Figure:
                 ax = axes[i, j]
                 sub = df.filter((pl.col("probe") == probe) & (pl.col("gomaxprocs") == p))
                 for source in ("real Go", "simulated"):
-                    s = sub.filter(pl.col("source") == source).sort("lower_s")
+                    s = sub.filter(pl.col("source") == source)
                     if s.height == 0:
                         continue
+                    # every bucket between the first and last non-empty one, empty ones at 0
                     lo = np.maximum(s["lower_s"].to_numpy() * 1e6, 0.05)
                     hi = np.minimum(s["upper_s"].to_numpy() * 1e6, 1e8)
-                    sh = s["share"].to_numpy()
-                    xs = np.ravel(np.column_stack([lo, hi]))
-                    ys = np.ravel(np.column_stack([sh, sh]))
-                    ax.plot(
-                        xs,
-                        ys,
+                    edges = np.unique(np.concatenate([lo, hi]))
+                    vals = np.zeros(len(edges) - 1)
+                    idx = np.searchsorted(edges, lo)
+                    vals[idx] = s["share"].to_numpy()
+                    ax.stairs(
+                        vals,
+                        edges,
                         color=colors[source],
                         lw=1.1,
                         label=source,

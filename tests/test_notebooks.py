@@ -29,6 +29,8 @@ EXPECTED = {
     "08-mixed",
     "09-containers",
     "10-sensitivity",
+    "11-calibration",
+    "12-claims",
 }
 # the default `gmplab report` on the 2-core reference machine: the sum of the notebooks' stated
 # budgets (upper bounds; the measured cold build is in the README) stays within 20 minutes

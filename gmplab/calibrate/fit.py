@@ -11,11 +11,16 @@ away from the real one), averaged over the training cases (GOMAXPROCS up to the 
 The fit: coordinate descent over ``FIT_RANGES`` (each cost's range from
 ``reference/cost-defaults.md``; a cost without a stated range gets its default /4 to x4), on
 a log grid, two passes. A cost's uncertainty is its profile: the values whose distance stays
-within the noise floor of the best (the mean distance between two replications of the same
-real capture: the model cannot be asked to fit better than the machine repeats itself),
-widened to the neighbouring grid points outside it (the grid's resolution). A cost
-is *identified* when that interval covers less than half its range (in log terms); one that is
-not keeps its default in the profile. The profile JSON (``data/profiles/<name>.json``) holds
+within the objective's noise of the best, widened to the neighbouring grid points outside it
+(the grid's resolution). The noise comes from the noise floor (the mean distance between two
+replications of the same real capture: the model cannot be asked to fit better than the
+machine repeats itself); the objective pools R replications, so its noise is the floor over
+sqrt(2R). A cost
+is *identified* when that interval covers at most half its range (in log terms); one that is
+not keeps its default in the profile. A best value on the edge of its range is flagged
+(``at_edge``): the data want a value outside what the literature allows, a sign that a mechanism
+is missing or misplaced in the mirror rather than a cost to push further. The profile JSON
+(``data/profiles/<name>.json``) holds
 the fitted costs, ``_calibration`` (machine, cores, date, Go version: the report's validity
 note reads it) and ``_fit`` (ranges, intervals, identified, residuals per training case).
 
@@ -45,7 +50,7 @@ FIT_RANGES = {
     "gosched_switch_ns": (50.0, 800.0),
     "newproc_ns": (25.0, 400.0),
 }
-GRID_POINTS = 7  # per cost and pass, log-spaced over its range
+GRID_POINTS = 9  # per cost and pass, log-spaced over its range
 FIT_SCALE = 0.5  # run lengths of the fit's simulations, relative to the captures'
 SEED = 1
 
@@ -244,10 +249,15 @@ def fit(
             profiles[key] = {"grid": [float(x) for x in xs], "distance": [float(d) for d in ds]}
     best, per = objective(runs, hists, cases, cores, values, scale)
     floor = noise_floor(machine_dir, TRAINING, cores)
+    # The objective compares the model with the real histograms pooled over R replications:
+    # their sampling noise is that of one replication / sqrt(R), and the floor (two single
+    # replications apart) is sqrt(2) times one's, so the objective's noise is floor/sqrt(2R).
+    reps = runs.group_by("probe", "gomaxprocs").len()["len"].min()
+    tol = floor / math.sqrt(2 * reps) if not math.isnan(floor) else math.nan
     intervals, identified = {}, []
     for key, prof in profiles.items():
         xs, ds = np.array(prof["grid"]), np.array(prof["distance"])
-        inside = np.nonzero(ds <= np.nanmin(ds) + floor)[0] if not math.isnan(floor) else []
+        inside = np.nonzero(ds <= np.nanmin(ds) + tol)[0] if not math.isnan(tol) else []
         if len(inside) == 0:
             inside = np.arange(len(xs))
         # bracket by the neighbouring grid points outside: the grid's resolution is part of it
@@ -255,7 +265,7 @@ def fit(
         hi = float(xs[min(inside.max() + 1, len(xs) - 1)])
         intervals[key] = [lo, hi]
         width = math.log(hi / lo) if lo > 0 else math.inf
-        if width < 0.5 * math.log(ranges[key][1] / ranges[key][0]):
+        if width <= 0.5 * math.log(ranges[key][1] / ranges[key][0]) + 1e-9:  # grid steps
             identified.append(key)
     fitted = {k: (values[k] if k in identified else DEFAULT_COSTS_NS[k]) for k in ranges}
     return {
@@ -269,9 +279,12 @@ def fit(
         "intervals": intervals,
         "identified": identified,
         "not_identified": [k for k in ranges if k not in identified],
+        "at_edge": [k for k in ranges if values[k] in (ranges[k][0], ranges[k][1])],
         "distance_default": start,
         "distance_fit": best,
         "noise_floor": floor,
+        "tolerance": tol,
+        "replications": int(reps),
         "residuals": per,
         "profiles": profiles,
         "scale": scale,
@@ -302,7 +315,9 @@ def write_profile(record: dict, name: str, directory: str | Path | None = None) 
     return path
 
 
-def comparison(machine_dir, costs="default", probes=PROBES, scale: float = 1.0) -> dict:
+def comparison(
+    machine_dir, costs="default", probes=PROBES, scale: float = 1.0, seed: int = SEED
+) -> dict:
     """Real against simulated, every probe and GOMAXPROCS, computed the same way for each:
     ``table``: P50, P90, P99 (us) of real and simulated scheduling latency, their relative
     errors and the CDF distance (octaves), whether the probe was held out of the fit and
@@ -322,7 +337,7 @@ def comparison(machine_dir, costs="default", probes=PROBES, scale: float = 1.0) 
             metrics.append(("pause_gc_total", "gc_pause_total_ns"))
         for real_m, sim_m in metrics:
             real = real_counts(hists, probe, p, real_m)
-            sim = sim_counts(runs, probe, p, cores, prof, sim_m, scale)
+            sim = sim_counts(runs, probe, p, cores, prof, sim_m, scale, seed)
             row = {
                 "probe": probe,
                 "held_out": probe in HELD_OUT,
@@ -402,10 +417,11 @@ def cmd_fit(args) -> int:
     print(f"profile: {path}")
     print(
         f"distance: default {rec['distance_default']:.4f} -> fit {rec['distance_fit']:.4f} "
-        f"(noise floor {rec['noise_floor']:.4f} octaves)"
+        f"octaves (noise floor {rec['noise_floor']:.4f}, tolerance {rec['tolerance']:.4f})"
     )
     for k in FIT_RANGES:
         lo, hi = rec["intervals"][k]
         state = "identified" if k in rec["identified"] else "not identified (default kept)"
+        state += ", at the edge of its range" if k in rec["at_edge"] else ""
         print(f"  {k}: best {rec['best'][k]:.0f} ns, interval [{lo:.0f}, {hi:.0f}] - {state}")
     return 0
