@@ -1074,6 +1074,9 @@ def table(ledger: dict):
             continue
         flips = _cost_flips(CLAIMS[cid], r["judgement"])  # against the profile committed now
         note = "; ".join(f"flips with {f['cost']} x{f['factor']:g}{_ident(f)}" for f in flips)
+        costs_tried = [p for p in r["judgement"]["points"] if p.get("kind") == "costs"]
+        if not note and costs_tried:
+            note = "no cost halved or doubled flips it: " + ", ".join(CLAIMS[cid].costs)
         rows.append(
             {
                 "id": cid,

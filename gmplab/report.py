@@ -205,6 +205,27 @@ def _display_html(text: str) -> None:
     display(HTML(text))
 
 
+def _fitted_profile_note() -> str:
+    """A sentence on the committed fitted profile (report 11), when there is one."""
+    from .calibrate.fit import default_profile_path
+
+    path = default_profile_path()
+    if path is None:
+        return ""
+    try:
+        prof = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return ""
+    cal, fit = prof.get("_calibration", {}), prof.get("_fit", {})
+    ident = ", ".join(f"<code>{html.escape(k)}</code>" for k in fit.get("identified", []))
+    return (
+        f" A profile fitted on {html.escape(str(cal.get('machine')))} ({cal.get('cores')} "
+        f"cores, <code>{html.escape(_rel(path))}</code>) identified "
+        f"{ident or 'no cost'}; this page does not use it (report 11 shows why the model's "
+        "misses there are mechanisms, not costs)."
+    )
+
+
 def _fmt_value(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:g}"
@@ -542,7 +563,7 @@ class Page:
                 "results for machines larger than any measured one"
                 + (f" (this page goes up to {max_cores} cores)" if max_cores else "")
                 + " are extrapolations. The sensitivity report (10) shows which conclusions "
-                "move when each cost is halved or doubled."
+                "move when each cost is halved or doubled." + _fitted_profile_note()
             )
         scope = (
             "Scope (docs/model.md): Ms above the CPUs share them in round-robin OS time slices "
