@@ -794,8 +794,9 @@ def histogram_overlay(df: pl.DataFrame, title: str | None = None) -> Figure:
 
 def fit_profiles(df: pl.DataFrame, title: str | None = None) -> Figure:
     """The fit's profiles: the mean CDF distance (octaves) against each fitted cost on its
-    grid, the best value marked, and the noise floor above the minimum as a band (columns
-    ``cost, value_ns, distance, noise_floor``)."""
+    grid, the best value marked, and the fit's tolerance above the minimum as a band (the
+    values inside it, widened by a grid step, are the cost's interval; columns
+    ``cost, value_ns, distance, tolerance``)."""
     with report_style():
         costs = df["cost"].unique(maintain_order=True).to_list() if df.height else []
         fig, axes = new_figure(3.3 * max(1, len(costs)), 3.2, 1, max(1, len(costs)))
@@ -806,10 +807,13 @@ def fit_profiles(df: pl.DataFrame, title: str | None = None) -> Figure:
             x, d = s["value_ns"].to_numpy(), s["distance"].to_numpy()
             ax.plot(x, d, "o-", color="#1f77b4", lw=1.2)
             m = float(np.nanmin(d))
-            floor = float(s["noise_floor"][0])
-            ax.axhspan(m, m + floor, color="#2ca02c", alpha=0.15, label="within the noise floor")
+            tol = float(s["tolerance"][0])
+            ax.axhspan(m, m + tol, color="#2ca02c", alpha=0.15, label="within the fit's tolerance")
             ax.axvline(float(x[int(np.nanargmin(d))]), color="#d62728", ls="--", lw=1, label="best")
             ax.set_xscale("log")
+            ax.set_xticks([float(v) for v in x[:: max(1, len(x) // 4)]])
+            ax.xaxis.set_major_formatter(FuncFormatter(_fmt_num))
+            ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_xlabel(f"{c} (ns)")
             ax.set_ylabel("CDF distance (octaves)")
         return _legend_below(fig, axes[0, 0], title, 2)
