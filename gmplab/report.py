@@ -590,6 +590,8 @@ class Page:
         git = git_info()
         vers = package_versions()
         seeds = sorted({s["seed"] for s in self.sweeps})
+        if not seeds and isinstance(self.params.get("seed"), int):
+            seeds = [self.params["seed"]]  # a page that runs no sweep seeds its runs directly
         prov = {
             "notebook": self.name,
             "mode": self.mode,
