@@ -859,7 +859,11 @@ def build(
                     progress_bar=False,
                     log_output=False,
                     cwd=str(info.path.parent),
-                    execution_timeout=max(600, int(4 * info.budget_s)),
+                    # a cell may take 4x the page's budget in the default and quick modes; the
+                    # full mode's sweeps are hours long by design, so its cells get 6 hours
+                    execution_timeout=(
+                        6 * 3600 if mode == "full" else max(600, int(4 * info.budget_s))
+                    ),
                 )
             except Exception as e:  # papermill's execution error, kernel death, timeouts
                 ok, err = False, f"{type(e).__name__}: {str(e).strip().splitlines()[-1:]}"
