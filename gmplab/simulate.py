@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import math
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 
 from . import designs
 from ._kernel import consts as kc
+from ._kernel.central import fastpath_ok, run_central
 from ._kernel.hist import HDR_ARRAY_LEN
 from ._kernel.loop import run_kernel
 from ._kernel.rng import seed_state
@@ -443,7 +445,20 @@ def ensure_compiled() -> None:
     arrays = _allocate(spec, seed_state(np.random.SeedSequence(0)))
     arrays["sched"][kc.S_SEQ] = len(arrays["act_seq"])
     run_kernel(*[arrays[k] for k in _ARG_ORDER])
+    spec = make_spec(policy="central", topology="1x2", load=0.5, goroutines=50)
+    arrays = _allocate(spec, seed_state(np.random.SeedSequence(0)))
+    arrays["sched"][kc.S_SEQ] = len(arrays["act_seq"])
+    run_central(*[arrays[k] for k in _ARG_ORDER])
     _compiled = True
+
+
+def use_central_loop(arrays: dict) -> bool:
+    """Whether this run goes to the central policy's own loop (``_kernel/central.py``: the
+    general kernel's results, bit for bit, faster). ``GMPLAB_GENERAL_KERNEL=1`` in the
+    environment sends every run to the general kernel instead."""
+    if os.environ.get("GMPLAB_GENERAL_KERNEL", "") not in ("", "0"):
+        return False
+    return fastpath_ok(arrays)
 
 
 def run_once(spec: RunSpec, seed_seq: np.random.SeedSequence, replication: int = 0) -> Replication:
@@ -451,8 +466,9 @@ def run_once(spec: RunSpec, seed_seq: np.random.SeedSequence, replication: int =
     ensure_compiled()
     arrays = _allocate(spec, seed_state(seed_seq))
     arrays["sched"][kc.S_SEQ] = len(arrays["act_seq"])
+    kernel = run_central if use_central_loop(arrays) else run_kernel
     t0 = time.perf_counter()
-    status, gt, nph = run_kernel(*[arrays[k] for k in _ARG_ORDER])
+    status, gt, nph = kernel(*[arrays[k] for k in _ARG_ORDER])
     wall = time.perf_counter() - t0
     arrays["gt"] = gt
     arrays["nph"] = nph
