@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import math
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -504,6 +505,22 @@ def run_once(spec: RunSpec, seed_seq: np.random.SeedSequence, replication: int =
     return Replication.from_arrays(spec, arrays, wall, replication, seed_seq)
 
 
+def replication_threads(replications: int) -> int:
+    """Threads for simulate()'s replications: one per CPU this process may use (at most one
+    per replication); ``GMPLAB_THREADS=N`` in the environment caps it (1: serial)."""
+    env = os.environ.get("GMPLAB_THREADS", "").strip()
+    if env:
+        try:
+            cap = int(env)
+        except ValueError:
+            raise ValueError(f"GMPLAB_THREADS must be an integer >= 1 (got {env!r})") from None
+        if cap < 1:
+            raise ValueError(f"GMPLAB_THREADS must be an integer >= 1 (got {env!r})")
+    else:
+        cap = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(int(replications), int(cap or 1)))
+
+
 def simulate(spec: RunSpec | None = None, **kwargs) -> Result:
     """Simulate a spec (or build one from keyword arguments, see ``params.make_spec``).
 
@@ -517,5 +534,13 @@ def simulate(spec: RunSpec | None = None, **kwargs) -> Result:
     else:
         spec.validate()
     children = np.random.SeedSequence(spec.seed).spawn(spec.replications)
-    reps = [run_once(spec, ss, i) for i, ss in enumerate(children)]
+    n_threads = replication_threads(spec.replications)
+    if n_threads > 1:
+        # the kernels release the GIL: independent replications run side by side, each with
+        # its own arrays and seed, so the results are the serial loop's
+        ensure_compiled()
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            reps = list(pool.map(run_once, [spec] * len(children), children, range(len(children))))
+    else:
+        reps = [run_once(spec, ss, i) for i, ss in enumerate(children)]
     return Result(spec, reps, kernel_version(), time.perf_counter() - t0)

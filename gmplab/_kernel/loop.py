@@ -595,6 +595,11 @@ PARK_NETPOLL = 4  # nothing to run: this M blocks in netpoll (the P is already i
 GCSTOP = 5  # a stop-the-world is under way: gcstopm
 GCWORK = 6  # run a GC mark worker (g holds the mode)
 
+# run_kernel's loop-carried values between calls of _event_loop
+CI_INJ_FREE_AT, CI_MM_STATE, CI_SEG, CI_K_NEW, N_CARRY_I = range(5)
+CF_ARR_NEXT, CF_SEG_END, N_CARRY_F = range(3)
+ST_GROW = -1  # _event_loop's status when the goroutine table must grow first
+
 N_TIME_CATS = 5  # run, sched, spin, wake, idle
 
 
@@ -2957,6 +2962,45 @@ def g_new(sched, gt, nph, counters, max_live):
 
 
 @helper
+def g_take(sched, gt, counters, max_live):
+    """gfget: a free goroutine row (the event loop's g_new: run_kernel keeps enough rows free,
+    see g_grow). Returns -1 when max_live goroutines are alive."""
+    if sched[S_LIVE] >= max_live:
+        return -1
+    g = sched[S_GFREE]
+    sched[S_GFREE] = gt[g, GF_LINK]
+    sched[S_LIVE] += 1
+    if sched[S_LIVE] > counters[K_MAX_LIVE_SEEN]:
+        counters[K_MAX_LIVE_SEEN] = sched[S_LIVE]
+    if g + 1 > sched[S_GHW]:
+        sched[S_GHW] = g + 1
+    return g
+
+
+@njit(cache=True)
+def g_grow(sched, gt, nph, max_live):
+    """The goroutine table doubles (up to max_live) before its free rows run out: the new rows
+    join the free list at its tail, so rows are handed out in g_new's order (free rows first,
+    most recently freed first, then the new ones in order), whenever the growth happens."""
+    cap = gt.shape[0]
+    newcap = cap * 2
+    if newcap > max_live:
+        newcap = max_live
+    gt = _grow_gt(gt, newcap)
+    nph2 = np.empty(newcap, dtype=np.int64)
+    nph2[: nph.shape[0]] = nph
+    g = sched[S_GFREE]
+    if g < 0:
+        sched[S_GFREE] = cap
+    else:
+        while gt[g, GF_LINK] >= 0:
+            g = gt[g, GF_LINK]
+        gt[g, GF_LINK] = cap
+    sched[S_GCAP] = newcap
+    return gt, nph2
+
+
+@helper
 def check_invariants(sched, gt, pst, runq, pidle, iparams):
     """Returns 0 or the code of the first violated invariant (consts.INVARIANT_NAMES)."""
     n = pst.shape[0]
@@ -3291,8 +3335,8 @@ def _free_g(sched, gt, g):
     sched[S_LIVE] -= 1
 
 
-@njit(cache=True)
-def run_kernel(
+@helper
+def _event_loop(
     iparams,
     fparams,
     costs,
@@ -3330,8 +3374,13 @@ def run_kernel(
     hp_pos,
     act_time,
     act_seq,
+    carry_i,
+    carry_f,
 ):
-    """Run the simulation to the end. Returns (status, gt, nph): both may have grown."""
+    """run_kernel's event loop, without NRT (no reference counting of the arrays it
+    passes on): from the state run_kernel set up and the loop-carried values in carry_i and
+    carry_f, until the run ends, fails, or the goroutine table needs more free rows than it
+    has (ST_GROW: run_kernel grows it and calls again). The values go back into carry_*."""
     NP = pst.shape[0]
     A_ARR = NP
     A_SYSMON = NP + 1
@@ -3370,94 +3419,18 @@ def run_kernel(
         path_delay = costs[C_NETPOLL]
     # the injecting path's delay before an open-loop arrival is runnable (go and global only)
     arr_delay = path_delay if (policy == POLICY_GO or policy == POLICY_GLOBAL) else 0
-    # first events
-    if snap_ns > 0 and max_snap > 0:
-        # first, so that "SCHED 0ms" shows the state before anything arrives
-        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SNAP, 0)
-    mm_state = 0
-    seg = 0
-    seg_end = rsched[0, 0] if rsched.shape[0] > 0 else 0.0
-    if arrivals == ARR_POISSON:
-        arr_next_f = -np.log(uniform_open(rng)) * ia_mean
-    elif arrivals == ARR_MMPP or arrivals == ARR_SCHEDULE:
-        arr_next_f, mm_state, seg, seg_end = next_arrival(
-            rng, arrivals, fparams, rsched, 0.0, mm_state, seg, seg_end
-        )
-    elif arrivals == ARR_CLOSED:
-        # every client starts by thinking
-        for _ in range(iparams[I_CLIENTS]):
-            cl_push(clh, sched, draw_think(rng, iparams, fparams))
-        arr_next_f = float(clh[0])
-    elif arrivals != ARR_BURST:
-        arr_next_f = ia_mean
-    if arrivals == ARR_BURST:
-        first = costs[C_NEWPROC] if path == PATH_SPAWN else costs[C_NETPOLL]
-        if path == PATH_NETPOLL:
-            first = 0
-        if policy == POLICY_CENTRAL or policy == POLICY_PARTITIONED:
-            first = 0
-        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, first)
-    else:
-        heap_set(
-            hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, np.int64(arr_next_f) + arr_delay
-        )
-    if policy == POLICY_GO:
-        sched[S_SYSMON_DELAY_US] = SYSMON_MIN_DELAY_US
-        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SYSMON, SYSMON_MIN_DELAY_US * 1000)
-    # resident goroutines (rows 0 .. n_res-1, set up by the wrapper): the runnable ones are
-    # dealt round-robin onto the Ps' rings (as if main had spawned them and they had spread),
-    # and each P with work gets an M
-    n_res = iparams[I_HOGS] + 2 * iparams[I_PAIRS]
-    k = 0
-    for g in range(n_res + iparams[I_POOL_WORKERS] if sampling else 0):
-        tseq = cheaprand32(rng) & 255
-        gt[g, GF_TRACK] = tseq | ((1 if tseq % G_TRACKING_PERIOD == 0 else 0) << 8)
-    for g in range(n_res):
-        cls = gt[g, GF_CLASS]
-        if cls == G_PAIR and gt[g, GF_TOKEN] == 0:
-            continue  # parked, waiting for its partner's ball
-        if cls == G_PAIR:
-            gt[g, GF_REMAINING] = draw_service_ns(
-                rng,
-                iparams[I_PAIR_DIST],
-                fparams[F_PAIR_MEAN_NS],
-                fparams[F_PAIR_A],
-                fparams[F_PAIR_B],
-                fparams[F_PAIR_P],
-            )
-        pp = k % NP
-        k += 1
-        runqput(sched, gt, pst, runq, pp, g, False, rules)
-    if gc_on:
-        # the run starts in steady state: the live heap just marked, no cycle history
-        sched[S_HEAP_LIVE] = iparams[I_LIVE_HEAP]
-        sched[S_HEAP_T] = 0
-        gc_set_goal(sched, iparams, iparams[I_LIVE_HEAP], -1)
-        gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, 0)
-    for pp in range(NP):
-        if not runq_empty(pst, pp):
-            pidle_remove(sched, pidle, pp)
-            startm(
-                sched,
-                pst,
-                midle,
-                counters,
-                costs,
-                hp_actor,
-                hp_pos,
-                act_time,
-                act_seq,
-                pp,
-                False,
-                0,
-            )
-    if warm_n == 0 or arrivals == ARR_BURST:
-        sched[S_WINDOW_START] = 0
-    if sched[S_OS_MODE] != OS_OFF:
-        os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, A_OS, A_QUOTA)
-
+    inj_free_at = carry_i[CI_INJ_FREE_AT]
+    mm_state = carry_i[CI_MM_STATE]
+    seg = carry_i[CI_SEG]
+    k_new = carry_i[CI_K_NEW]
+    arr_next_f = carry_f[CF_ARR_NEXT]
+    seg_end = carry_f[CF_SEG_END]
     status = ST_OK
     while sched[S_COMPLETED] < n_goroutines:
+        if gt.shape[0] - sched[S_LIVE] < k_new and gt.shape[0] < max_live:
+            # an event may create k_new goroutines: the table grows first (in run_kernel)
+            status = ST_GROW
+            break
         a = hp_actor[0]
         now = act_time[a]
         if now >= INF_NS:
@@ -3478,7 +3451,7 @@ def run_kernel(
 
         if a == A_ARR:
             # ---- a goroutine arrives -------------------------------------------------------
-            g, gt, nph = g_new(sched, gt, nph, counters, max_live)
+            g = g_take(sched, gt, counters, max_live)
             if g < 0:
                 status = ST_MAX_LIVE
                 break
@@ -4592,7 +4565,7 @@ def run_kernel(
                     c1 = now
                     made = 0
                     for _k in range(nkids):
-                        q, gt, nph = g_new(sched, gt, nph, counters, max_live)
+                        q = g_take(sched, gt, counters, max_live)
                         if q < 0:
                             break
                         made += 1
@@ -5356,6 +5329,231 @@ def run_kernel(
             sched[S_INV_CODE] = code
             status = ST_INVARIANT
             break
+    carry_i[CI_INJ_FREE_AT] = inj_free_at
+    carry_i[CI_MM_STATE] = mm_state
+    carry_i[CI_SEG] = seg
+    carry_f[CF_ARR_NEXT] = arr_next_f
+    carry_f[CF_SEG_END] = seg_end
+    return status
+
+
+# nogil: simulate() runs replications on threads, one per core
+@njit(cache=True, nogil=True)
+def run_kernel(
+    iparams,
+    fparams,
+    costs,
+    coprimes,
+    rng,
+    sched,
+    pst,
+    runq,
+    gt,
+    pidle,
+    midle,
+    counters,
+    h_sojourn,
+    h_schedlat,
+    h_schedule,
+    h_handoff,
+    h_timer,
+    h_gc_stop,
+    h_gc_total,
+    batch_count,
+    batch_sum,
+    batch_hist,
+    snap,
+    snap_p,
+    snap_midle,
+    done_bitmap,
+    trace,
+    prog,
+    emp,
+    sm,
+    nph,
+    clh,
+    rsched,
+    hp_actor,
+    hp_pos,
+    act_time,
+    act_seq,
+):
+    """Run the simulation to the end. Returns (status, gt, nph): both may have grown."""
+    NP = pst.shape[0]
+    A_ARR = NP
+    A_SYSMON = NP + 1
+    A_SNAP = NP + 2
+    A_GC = NP + 5  # the collector's next step (trigger, end of a stop-the-world, end of mark)
+    A_SM0 = NP + 6  # syscall-M actors follow
+    A_OS = A_SM0 + sm.shape[0]  # the OS's time slice (Ps sharing cores)
+    A_QUOTA = A_OS + 1  # the CPU quota's next step (the period's end, or the quota spent)
+    gc_on = iparams[I_GC] != 0
+    sampling = iparams[I_SAMPLING] != 0
+    policy = iparams[I_POLICY]
+    rules = iparams[I_RULES]
+    warm_n = iparams[I_WARMUP_N]
+    arrivals = iparams[I_ARRIVALS]
+    path = iparams[I_PATH]
+    max_live = iparams[I_MAX_LIVE]
+    snap_ns = iparams[I_SNAPSHOT_NS]
+    ia_mean = fparams[F_INTERARRIVAL_NS]
+    max_snap = snap.shape[0]
+    inj_free_at = np.int64(0)  # the injecting M (netpoller or listener) is busy until then
+    arr_next_f = 0.0  # intended time of the next arrival (float: no rounding drift)
+    if arrivals == ARR_BURST:
+        path_delay = 0
+    elif path == PATH_SPAWN:
+        path_delay = costs[C_NEWPROC]
+    elif path == PATH_NETPOLL:
+        path_delay = 0  # the fd is ready at the arrival; polling costs are charged by pollers
+    else:
+        path_delay = costs[C_NETPOLL]
+    # the injecting path's delay before an open-loop arrival is runnable (go and global only)
+    arr_delay = path_delay if (policy == POLICY_GO or policy == POLICY_GLOBAL) else 0
+    # first events
+    if snap_ns > 0 and max_snap > 0:
+        # first, so that "SCHED 0ms" shows the state before anything arrives
+        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SNAP, 0)
+    mm_state = 0
+    seg = 0
+    seg_end = rsched[0, 0] if rsched.shape[0] > 0 else 0.0
+    if arrivals == ARR_POISSON:
+        arr_next_f = -np.log(uniform_open(rng)) * ia_mean
+    elif arrivals == ARR_MMPP or arrivals == ARR_SCHEDULE:
+        arr_next_f, mm_state, seg, seg_end = next_arrival(
+            rng, arrivals, fparams, rsched, 0.0, mm_state, seg, seg_end
+        )
+    elif arrivals == ARR_CLOSED:
+        # every client starts by thinking
+        for _ in range(iparams[I_CLIENTS]):
+            cl_push(clh, sched, draw_think(rng, iparams, fparams))
+        arr_next_f = float(clh[0])
+    elif arrivals != ARR_BURST:
+        arr_next_f = ia_mean
+    if arrivals == ARR_BURST:
+        first = costs[C_NEWPROC] if path == PATH_SPAWN else costs[C_NETPOLL]
+        if path == PATH_NETPOLL:
+            first = 0
+        if policy == POLICY_CENTRAL or policy == POLICY_PARTITIONED:
+            first = 0
+        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, first)
+    else:
+        heap_set(
+            hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, np.int64(arr_next_f) + arr_delay
+        )
+    if policy == POLICY_GO:
+        sched[S_SYSMON_DELAY_US] = SYSMON_MIN_DELAY_US
+        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SYSMON, SYSMON_MIN_DELAY_US * 1000)
+    # resident goroutines (rows 0 .. n_res-1, set up by the wrapper): the runnable ones are
+    # dealt round-robin onto the Ps' rings (as if main had spawned them and they had spread),
+    # and each P with work gets an M
+    n_res = iparams[I_HOGS] + 2 * iparams[I_PAIRS]
+    k = 0
+    for g in range(n_res + iparams[I_POOL_WORKERS] if sampling else 0):
+        tseq = cheaprand32(rng) & 255
+        gt[g, GF_TRACK] = tseq | ((1 if tseq % G_TRACKING_PERIOD == 0 else 0) << 8)
+    for g in range(n_res):
+        cls = gt[g, GF_CLASS]
+        if cls == G_PAIR and gt[g, GF_TOKEN] == 0:
+            continue  # parked, waiting for its partner's ball
+        if cls == G_PAIR:
+            gt[g, GF_REMAINING] = draw_service_ns(
+                rng,
+                iparams[I_PAIR_DIST],
+                fparams[F_PAIR_MEAN_NS],
+                fparams[F_PAIR_A],
+                fparams[F_PAIR_B],
+                fparams[F_PAIR_P],
+            )
+        pp = k % NP
+        k += 1
+        runqput(sched, gt, pst, runq, pp, g, False, rules)
+    if gc_on:
+        # the run starts in steady state: the live heap just marked, no cycle history
+        sched[S_HEAP_LIVE] = iparams[I_LIVE_HEAP]
+        sched[S_HEAP_T] = 0
+        gc_set_goal(sched, iparams, iparams[I_LIVE_HEAP], -1)
+        gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, 0)
+    for pp in range(NP):
+        if not runq_empty(pst, pp):
+            pidle_remove(sched, pidle, pp)
+            startm(
+                sched,
+                pst,
+                midle,
+                counters,
+                costs,
+                hp_actor,
+                hp_pos,
+                act_time,
+                act_seq,
+                pp,
+                False,
+                0,
+            )
+    if warm_n == 0 or arrivals == ARR_BURST:
+        sched[S_WINDOW_START] = 0
+    if sched[S_OS_MODE] != OS_OFF:
+        os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, A_OS, A_QUOTA)
+
+    # the event loop runs without NRT; it returns here when the goroutine table must grow
+    k_new = 1  # goroutines one event may create: an arrival, or a fork's children
+    for i in range(prog.shape[0]):
+        if np.int64(prog[i, PR_KIND]) == PHASE_FORK and np.int64(prog[i, PR_COUNT]) > k_new:
+            k_new = np.int64(prog[i, PR_COUNT])
+    carry_i = np.zeros(N_CARRY_I, dtype=np.int64)
+    carry_f = np.zeros(N_CARRY_F, dtype=np.float64)
+    carry_i[CI_INJ_FREE_AT] = inj_free_at
+    carry_i[CI_MM_STATE] = mm_state
+    carry_i[CI_SEG] = seg
+    carry_i[CI_K_NEW] = k_new
+    carry_f[CF_ARR_NEXT] = arr_next_f
+    carry_f[CF_SEG_END] = seg_end
+    while True:
+        status = _event_loop(
+            iparams,
+            fparams,
+            costs,
+            coprimes,
+            rng,
+            sched,
+            pst,
+            runq,
+            gt,
+            pidle,
+            midle,
+            counters,
+            h_sojourn,
+            h_schedlat,
+            h_schedule,
+            h_handoff,
+            h_timer,
+            h_gc_stop,
+            h_gc_total,
+            batch_count,
+            batch_sum,
+            batch_hist,
+            snap,
+            snap_p,
+            snap_midle,
+            done_bitmap,
+            trace,
+            prog,
+            emp,
+            sm,
+            nph,
+            clh,
+            rsched,
+            hp_actor,
+            hp_pos,
+            act_time,
+            act_seq,
+            carry_i,
+            carry_f,
+        )
+        if status != ST_GROW:
+            break
+        gt, nph = g_grow(sched, gt, nph, max_live)
 
     # close the books: time accounting up to the end of the run
     end = sched[S_NOW]
