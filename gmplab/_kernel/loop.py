@@ -595,6 +595,10 @@ PARK_NETPOLL = 4  # nothing to run: this M blocks in netpoll (the P is already i
 GCSTOP = 5  # a stop-the-world is under way: gcstopm
 GCWORK = 6  # run a GC mark worker (g holds the mode)
 
+# the indexed event heap, one row each: the heap (actors by position), each actor's position,
+# its event time and its sequence number (ties break by it: first scheduled, first run)
+HP_ACTOR, HP_POS, HP_TIME, HP_SEQ, N_HP = range(5)
+
 # run_kernel's loop-carried values between calls of _event_loop
 CI_INJ_FREE_AT, CI_MM_STATE, CI_SEG, CI_K_NEW, N_CARRY_I = range(5)
 CF_ARR_NEXT, CF_SEG_END, N_CARRY_F = range(3)
@@ -607,7 +611,7 @@ N_TIME_CATS = 5  # run, sched, spin, wake, idle
 # the indexed event heap (one entry per actor)
 # ---------------------------------------------------------------------------------------------
 @helper
-def heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, t):
+def heap_set(hp, sched, a, t):
     """Give actor a the new event time t and restore the heap (sift up, then down).
 
     An actor whose M is off the CPU (waiting for a core, or throttled by the quota) keeps its
@@ -631,41 +635,47 @@ def heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, t):
                 if d < sched[pend]:
                     sched[pend] = d
             t = INF_NS
-    act_time[a] = t
-    act_seq[a] = sched[S_SEQ]
-    sched[S_SEQ] += 1
-    n = hp_actor.shape[0]
-    i = hp_pos[a]
+    sa = sched[S_SEQ]
+    sched[S_SEQ] = sa + 1
+    hp[HP_TIME, a] = t
+    hp[HP_SEQ, a] = sa
+    n = hp.shape[1]
+    i = hp[HP_POS, a]
+    i0 = i
     while i > 0:
         parent = (i - 1) >> 1
-        b = hp_actor[parent]
-        if act_time[b] > t or (act_time[b] == t and act_seq[b] > act_seq[a]):
-            hp_actor[i] = b
-            hp_pos[b] = i
+        b = hp[HP_ACTOR, parent]
+        tb = hp[HP_TIME, b]
+        if tb > t or (tb == t and hp[HP_SEQ, b] > sa):
+            hp[HP_ACTOR, i] = b
+            hp[HP_POS, b] = i
             i = parent
         else:
             break
-    while True:
+    # an actor that moved up is already below its new children (they were below its parent)
+    while i == i0:
         c = 2 * i + 1
         if c >= n:
             break
-        ca = hp_actor[c]
+        ca = hp[HP_ACTOR, c]
+        tc = hp[HP_TIME, ca]
         r = c + 1
         if r < n:
-            ra = hp_actor[r]
-            if act_time[ra] < act_time[ca] or (
-                act_time[ra] == act_time[ca] and act_seq[ra] < act_seq[ca]
-            ):
+            ra = hp[HP_ACTOR, r]
+            tr = hp[HP_TIME, ra]
+            if tr < tc or (tr == tc and hp[HP_SEQ, ra] < hp[HP_SEQ, ca]):
                 c = r
                 ca = ra
-        if act_time[ca] < t or (act_time[ca] == t and act_seq[ca] < act_seq[a]):
-            hp_actor[i] = ca
-            hp_pos[ca] = i
+                tc = tr
+        if tc < t or (tc == t and hp[HP_SEQ, ca] < sa):
+            hp[HP_ACTOR, i] = ca
+            hp[HP_POS, ca] = i
             i = c
+            i0 = c
         else:
             break
-    hp_actor[i] = a
-    hp_pos[a] = i
+    hp[HP_ACTOR, i] = a
+    hp[HP_POS, a] = i
 
 
 # ---------------------------------------------------------------------------------------------
@@ -965,7 +975,7 @@ def work_pause(pst, p, now):
 
 
 @helper
-def smt_speeds(hp_actor, hp_pos, act_time, act_seq, sched, pst):
+def smt_speeds(hp, sched, pst):
     """SMT: a P's M runs at S_SMT_PPM while its sibling thread's M runs, else at full speed;
     a change stretches (or shrinks) a running goroutine's pending step by the speed ratio."""
     now = sched[S_NOW]
@@ -980,12 +990,12 @@ def smt_speeds(hp_actor, hp_pos, act_time, act_seq, sched, pst):
         if new == old:
             continue
         work_pause(pst, p, now)
-        t = act_time[p]
+        t = hp[HP_TIME, p]
         pst[p, PF_SPEED] = new
         # a running goroutine's step stretches; the scheduler's steps keep their times (the
         # M-time stamps they carry, e.g. when a timer readied a G, must not move)
         if pst[p, PF_PHASE] == PH_RUN and t < INF_NS and t > now:
-            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, now + _scale(t - now, old, new))
+            heap_set(hp, sched, p, now + _scale(t - now, old, new))
 
 
 @helper
@@ -1123,11 +1133,11 @@ def phase_col(pst, p):
 
 
 @helper
-def os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, a, flag):
+def os_freeze(hp, sched, a, flag):
     """Actor a's M leaves the CPU: its pending event is kept aside (see heap_set)."""
-    t = act_time[a]
+    t = hp[HP_TIME, a]
     if t < INF_NS:
-        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, INF_NS)
+        heap_set(hp, sched, a, INF_NS)
     sched[N_SCHED + a] = flag
     pend = sched[S_PEND_BASE] + a
     if t >= INF_NS:
@@ -1139,15 +1149,15 @@ def os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, a, flag):
 
 
 @helper
-def os_freeze_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, p, flag):
+def os_freeze_p(hp, sched, pst, p, flag):
     work_pause(pst, p, sched[S_NOW])
     account(pst, sched, p, sched[S_NOW], phase_col(pst, p))
     pst[p, PF_OFF_SINCE] = sched[S_NOW]
-    os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, p, flag)
+    os_freeze(hp, sched, p, flag)
 
 
 @helper
-def os_thaw(hp_actor, hp_pos, act_time, act_seq, sched, a, t):
+def os_thaw(hp, sched, a, t):
     """Actor a's M is back on a CPU at t: its kept event resumes (a delay from t, or a
     wall-clock time no earlier than t)."""
     flag = sched[N_SCHED + a]
@@ -1155,23 +1165,23 @@ def os_thaw(hp_actor, hp_pos, act_time, act_seq, sched, a, t):
     pend = sched[sched[S_PEND_BASE] + a]
     if pend < INF_NS:
         if flag == OFF_THROTTLED_WALL:
-            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, pend if pend > t else t)
+            heap_set(hp, sched, a, pend if pend > t else t)
         else:
-            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, t + pend)
+            heap_set(hp, sched, a, t + pend)
 
 
 @helper
-def os_thaw_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, p, t):
+def os_thaw_p(hp, sched, pst, p, t):
     """A P's M runs again at t: the goroutine's CPU work resumes where it stopped."""
     if sched[N_SCHED + p] != OFF_THROTTLED_WALL and pst[p, PF_PHASE] == PH_RUN:
         pst[p, PF_RUN_START] += t - pst[p, PF_OFF_SINCE]
         pst[p, PF_WORK_T] = t
     account(pst, sched, p, sched[S_NOW], PF_T_OSWAIT)
-    os_thaw(hp_actor, hp_pos, act_time, act_seq, sched, p, t)
+    os_thaw(hp, sched, p, t)
 
 
 @helper
-def os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, a_os, a_quota):
+def os_settle(hp, sched, pst, costs, counters, a_os, a_quota):
     """After an event that changed who needs a CPU: free cores go to the Ps waiting for one;
     the time-slice and quota alarms are re-armed."""
     sched[S_OS_DIRTY] = 0
@@ -1186,9 +1196,7 @@ def os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, 
             quota_charge(sched)
             core_take(sched, pst, q, now)
             counters[K_OS_SWITCHES] += 1
-            os_thaw_p(
-                hp_actor, hp_pos, act_time, act_seq, sched, pst, q, now + costs[C_THREAD_SWITCH]
-            )
+            os_thaw_p(hp, sched, pst, q, now + costs[C_THREAD_SWITCH])
         t = INF_NS
         # os_timeslice_ns 0 (the zero profile): no slicing, a thread keeps its CPU until it
         # blocks
@@ -1200,10 +1208,10 @@ def os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, 
                         t = e
             if t < now:
                 t = now
-        if t != act_time[a_os]:
-            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_os, t)
+        if t != hp[HP_TIME, a_os]:
+            heap_set(hp, sched, a_os, t)
     if sched[S_SMT_PPM] > 0:
-        smt_speeds(hp_actor, hp_pos, act_time, act_seq, sched, pst)
+        smt_speeds(hp, sched, pst)
     if sched[S_QUOTA_NS] > 0:
         t = sched[S_PERIOD_END]
         if sched[S_THROTTLED] == 0 and sched[S_OS_RUNNING] > 0:
@@ -1214,12 +1222,12 @@ def os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, 
                 t = e
         if t < now:
             t = now
-        if t != act_time[a_quota]:
-            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_quota, t)
+        if t != hp[HP_TIME, a_quota]:
+            heap_set(hp, sched, a_quota, t)
 
 
 @helper
-def os_slice_end(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs):
+def os_slice_end(hp, sched, pst, costs):
     """The OS's time slice: the thread that has held its core longest, if it has had a full
     slice and others wait, goes to the back of the run queue (CFS-like round robin)."""
     if sched[S_OSQ_N] == 0 or sched[S_THROTTLED] != 0 or costs[C_OS_TIMESLICE] <= 0:
@@ -1234,16 +1242,14 @@ def os_slice_end(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs):
         sched[S_OS_DIRTY] = 1
         return
     quota_charge(sched)
-    os_freeze_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, best, OFF_QUEUED)
+    os_freeze_p(hp, sched, pst, best, OFF_QUEUED)
     core_give(sched, pst, best)  # its speed stays: its kept step was timed at it
     osq_push(sched, pst, best)
     sched[S_OS_DIRTY] = 1
 
 
 @helper
-def quota_throttle(
-    hp_actor, hp_pos, act_time, act_seq, sched, pst, a_first_wall, a_end, a_gc, a_snap
-):
+def quota_throttle(hp, sched, pst, a_first_wall, a_end, a_gc, a_snap):
     """The quota is spent: every M of the container stops until the period ends (CFS
     bandwidth control). Ps doing CPU work resume where they stopped; wall-clock events (a
     syscall's end, sysmon's sleep, the poller's timeout) happen when due or at the end."""
@@ -1253,17 +1259,17 @@ def quota_throttle(
         if sched[N_SCHED + p] != 0:
             continue  # waiting for a core already
         if pst[p, PF_ONCPU] == 1:
-            os_freeze_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, p, OFF_THROTTLED)
+            os_freeze_p(hp, sched, pst, p, OFF_THROTTLED)
         elif pst[p, PF_PHASE] == PH_SYSCALL:
-            os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, p, OFF_THROTTLED_WALL)
+            os_freeze(hp, sched, p, OFF_THROTTLED_WALL)
     for a in range(a_first_wall, a_end):
         if a != a_gc and a != a_snap:
-            os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, a, OFF_THROTTLED_WALL)
-    os_freeze(hp_actor, hp_pos, act_time, act_seq, sched, a_gc, OFF_THROTTLED)
+            os_freeze(hp, sched, a, OFF_THROTTLED_WALL)
+    os_freeze(hp, sched, a_gc, OFF_THROTTLED)
 
 
 @helper
-def quota_unthrottle(hp_actor, hp_pos, act_time, act_seq, sched, pst, a_first_wall, a_end):
+def quota_unthrottle(hp, sched, pst, a_first_wall, a_end):
     """A new period: the container's Ms run again (in the order they stopped)."""
     now = sched[S_NOW]
     sched[S_THROTTLED] = 0
@@ -1273,12 +1279,12 @@ def quota_unthrottle(hp_actor, hp_pos, act_time, act_seq, sched, pst, a_first_wa
     for p in range(pst.shape[0]):
         f = sched[N_SCHED + p]
         if f == OFF_THROTTLED:
-            os_thaw_p(hp_actor, hp_pos, act_time, act_seq, sched, pst, p, now)
+            os_thaw_p(hp, sched, pst, p, now)
         elif f == OFF_THROTTLED_WALL:
-            os_thaw(hp_actor, hp_pos, act_time, act_seq, sched, p, now)
+            os_thaw(hp, sched, p, now)
     for a in range(a_first_wall, a_end):
         if sched[N_SCHED + a] != 0:
-            os_thaw(hp_actor, hp_pos, act_time, act_seq, sched, a, now)
+            os_thaw(hp, sched, a, now)
     return d
 
 
@@ -1337,22 +1343,18 @@ def attach_m(sched, pst, midle, counters, costs, p):
 
 
 @helper
-def startm(
-    sched, pst, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, p, spinning, at_ns
-):
+def startm(sched, pst, midle, counters, costs, hp, p, spinning, at_ns):
     """startm(pp, spinning): hand the (already taken) idle P to an M, which starts later."""
     account(pst, sched, p, sched[S_NOW], PF_T_IDLE)
     delay = attach_m(sched, pst, midle, counters, costs, p)
     pst[p, PF_SPINNING] = 1 if spinning else 0
     set_phase(sched, pst, p, PH_WAKE)
     sched[S_WAKES] += 1
-    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, at_ns + delay)
+    heap_set(hp, sched, p, at_ns + delay)
 
 
 @helper
-def wakep(
-    sched, pst, pidle, midle, counters, costs, rules, hp_actor, hp_pos, act_time, act_seq, now
-):
+def wakep(sched, pst, pidle, midle, counters, costs, rules, hp, now):
     """wakep: start one spinning M on an idle P, unless an M already spins (<= 1 in flight).
 
     Returns the time the calling M is done (it holds sched.lock for pidlegetSpinning).
@@ -1372,12 +1374,12 @@ def wakep(
             # an idle-priority mark worker polls for work (pollWork) and yields its P
             for q in range(pst.shape[0]):
                 if pst[q, PF_PHASE] == PH_GCWORK and pst[q, PF_GC_MODE] == GCW_IDLE:
-                    if act_time[q] > done:
-                        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, q, done)
+                    if hp[HP_TIME, q] > done:
+                        heap_set(hp, sched, q, done)
                     break
         return done
     counters[K_SPIN_BECOMES] += 1
-    startm(sched, pst, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, pp, True, done)
+    startm(sched, pst, midle, counters, costs, hp, pp, True, done)
     return done
 
 
@@ -1390,10 +1392,7 @@ def handoffp(
     counters,
     costs,
     iparams,
-    hp_actor,
-    hp_pos,
-    act_time,
-    act_seq,
+    hp,
     p,
     now,
 ):
@@ -1403,34 +1402,28 @@ def handoffp(
     account(pst, sched, p, now, PF_T_SYSCALL)
     rules = iparams[I_RULES]
     if not runq_empty(pst, p) or sched[S_RUNQ_SIZE] > 0:
-        startm(
-            sched, pst, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, p, False, now
-        )
+        startm(sched, pst, midle, counters, costs, hp, p, False, now)
         return now
     if (rules & RULE_SPINNING) and sched[S_NMSPINNING] + sched[S_NPIDLE] == 0:
         sched[S_NMSPINNING] = 1
         sched[S_NEEDSPINNING] = 0
         counters[K_SPIN_BECOMES] += 1
-        startm(
-            sched, pst, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, p, True, now
-        )
+        startm(sched, pst, midle, counters, costs, hp, p, True, now)
         return now
     done = lock_acquire(sched, costs, counters, now, 1)
     if sched[S_GCWAITING] != 0:
         # the world is stopping: the P stops here (_Pgcstop; the caller rechecks stopwait)
         set_phase(sched, pst, p, PH_GCSTOP)
         pst[p, PF_SPINNING] = 0
-        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+        heap_set(hp, sched, p, INF_NS)
         return done
     if sched[S_RUNQ_SIZE] > 0 or sched[S_NPIDLE] == iparams[I_GOMAXPROCS] - 1:
         # global work, or the last running P with nobody polling the network: start an M
-        startm(
-            sched, pst, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, p, False, done
-        )
+        startm(sched, pst, midle, counters, costs, hp, p, False, done)
         return done
     pidleput(sched, pst, pidle, p)
     pst[p, PF_SPINNING] = 0
-    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+    heap_set(hp, sched, p, INF_NS)
     if pst[p, PF_TIMER0_WHEN] != 0:
         # an idle P's timers still need someone: wakeNetPoller(pp.timers.wakeTime())
         done = wake_net_poller(
@@ -1441,10 +1434,7 @@ def handoffp(
             counters,
             costs,
             rules,
-            hp_actor,
-            hp_pos,
-            act_time,
-            act_seq,
+            hp,
             pst[p, PF_TIMER0_WHEN],
             done,
         )
@@ -1461,10 +1451,7 @@ def retake_p(
     counters,
     costs,
     iparams,
-    hp_actor,
-    hp_pos,
-    act_time,
-    act_seq,
+    hp,
     trace,
     p,
     now,
@@ -1480,14 +1467,14 @@ def retake_p(
     g = pst[p, PF_CURG]
     sm[slot, SM_G] = g
     sm[slot, SM_M] = pst[p, PF_M]
-    sm[slot, SM_END] = act_time[p]
+    sm[slot, SM_END] = hp[HP_TIME, p]
     sched[S_NSYSCALL_M] += 1
     counters[K_SYSCALL_RETAKES] += 1
     _trace(trace, sched, now, EV_RETAKE, p, pst[p, PF_M], -1, 0)
     pst[p, PF_M] = -1
     pst[p, PF_CURG] = -1
-    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_sm0 + slot, sm[slot, SM_END])
-    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+    heap_set(hp, sched, a_sm0 + slot, sm[slot, SM_END])
+    heap_set(hp, sched, p, INF_NS)
     handoffp(
         sched,
         pst,
@@ -1496,10 +1483,7 @@ def retake_p(
         counters,
         costs,
         iparams,
-        hp_actor,
-        hp_pos,
-        act_time,
-        act_seq,
+        hp,
         p,
         now,
     )
@@ -1670,9 +1654,7 @@ def netpoll_any_waiters(sched, iparams):
 
 
 @helper
-def start_idle(
-    sched, pst, pidle, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, n, now
-):
+def start_idle(sched, pst, pidle, midle, counters, costs, hp, n, now):
     """injectglist's startIdle(n): one non-spinning M per injected G while Ps are idle."""
     done = now
     for _ in range(n):
@@ -1682,9 +1664,7 @@ def start_idle(
             sched[S_NEEDSPINNING] = 1
             counters[K_NEEDSPIN_SETS] += 1
             break
-        startm(
-            sched, pst, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, pp, False, done
-        )
+        startm(sched, pst, midle, counters, costs, hp, pp, False, done)
     return done
 
 
@@ -1699,10 +1679,7 @@ def injectglist(
     counters,
     costs,
     iparams,
-    hp_actor,
-    hp_pos,
-    act_time,
-    act_seq,
+    hp,
     head,
     n,
     p,
@@ -1724,9 +1701,7 @@ def injectglist(
             gq_put(sched, gt, g)
             g = nxt
         counters[K_GPUTS] += n
-        return start_idle(
-            sched, pst, pidle, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, n, done
-        )
+        return start_idle(sched, pst, pidle, midle, counters, costs, hp, n, done)
     k = n if n < sched[S_NPIDLE] else sched[S_NPIDLE]
     done = now
     g = head
@@ -1737,9 +1712,7 @@ def injectglist(
             gq_put(sched, gt, g)
             g = nxt
         counters[K_GPUTS] += k
-        done = start_idle(
-            sched, pst, pidle, midle, counters, costs, hp_actor, hp_pos, act_time, act_seq, k, done
-        )
+        done = start_idle(sched, pst, pidle, midle, counters, costs, hp, k, done)
     while g >= 0:
         nxt = gt[g, GF_LINK]
         moved = runqput(sched, gt, pst, runq, p, g, False, rules)
@@ -1748,13 +1721,11 @@ def injectglist(
             counters[K_GPUTS] += moved
             done = gq_charge_put(sched, costs, counters, done, 1)  # runqputslow: one batch
         g = nxt
-    return wakep(
-        sched, pst, pidle, midle, counters, costs, rules, hp_actor, hp_pos, act_time, act_seq, done
-    )
+    return wakep(sched, pst, pidle, midle, counters, costs, rules, hp, done)
 
 
 @helper
-def netpoll_poke(nph, sched, gt, costs, hp_actor, hp_pos, act_time, act_seq, a_netpoll, now):
+def netpoll_poke(nph, sched, gt, costs, hp, a_netpoll, now):
     """When the M blocked in netpoll wakes: the first fd ready, or its timeout (pollUntil)."""
     if sched[S_NETPOLL_M] < 0:
         return
@@ -1774,8 +1745,8 @@ def netpoll_poke(nph, sched, gt, costs, hp_actor, hp_pos, act_time, act_seq, a_n
         tt = start + d + costs[C_WAKEUP]
         if tt < t:
             t = tt
-    if t < act_time[a_netpoll]:
-        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_netpoll, t)
+    if t < hp[HP_TIME, a_netpoll]:
+        heap_set(hp, sched, a_netpoll, t)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1932,25 +1903,23 @@ def timers_poll_until(gt, pst, version, p, was_spinning):
 
 
 @helper
-def netpoll_break(pst, counters, costs, hp_actor, hp_pos, act_time, act_seq, sched, now):
+def netpoll_break(pst, counters, costs, hp, sched, now):
     """netpollBreak: the M blocked in netpoll wakes now (it then recomputes its timeout)."""
     counters[K_NETPOLL_BREAKS] += 1
     a_np = pst.shape[0] + A_NETPOLL_OFFSET
     t = now + costs[C_WAKEUP]
-    if t < act_time[a_np]:
-        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_np, t)
+    if t < hp[HP_TIME, a_np]:
+        heap_set(hp, sched, a_np, t)
 
 
 @helper
-def wake_net_poller(
-    sched, pst, pidle, midle, counters, costs, rules, hp_actor, hp_pos, act_time, act_seq, when, now
-):
+def wake_net_poller(sched, pst, pidle, midle, counters, costs, rules, hp, when, now):
     """wakeNetPoller(when) after a timer is added: break the blocked poller if it would sleep
     past `when`; with nobody in netpoll, wakep (Go 1.16+). Returns when the caller is done."""
     if sched[S_NETPOLL_M] >= 0:
         pu = sched[S_POLL_UNTIL]
         if pu == 0 or pu > when:
-            netpoll_break(pst, counters, costs, hp_actor, hp_pos, act_time, act_seq, sched, now)
+            netpoll_break(pst, counters, costs, hp, sched, now)
         return now
     if rules & RULE_TIMER_WAKEP:
         return wakep(
@@ -1961,10 +1930,7 @@ def wake_net_poller(
             counters,
             costs,
             rules,
-            hp_actor,
-            hp_pos,
-            act_time,
-            act_seq,
+            hp,
             now,
         )
     return now
@@ -2017,25 +1983,23 @@ def g_alloc_rate(gt, iparams, g):
 
 
 @helper
-def gc_run_start(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, g, now):
+def gc_run_start(sched, gt, iparams, hp, a_gc, g, now):
     """g starts running: the heap grows faster; the trigger's crossing moves."""
     gc_advance(sched, gt, now)
     r = g_alloc_rate(gt, iparams, g)
     if r != 0:
         sched[S_ALLOC_RATE] += r
-        gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, now)
+        gc_schedule(sched, gt, iparams, hp, a_gc, now)
 
 
 @helper
-def gc_run_stop(
-    sched, gt, iparams, counters, hp_actor, hp_pos, act_time, act_seq, a_gc, g, start, now
-):
+def gc_run_stop(sched, gt, iparams, counters, hp, a_gc, g, start, now):
     """g stopped running: returns the bytes it allocated in [start, now)."""
     gc_advance(sched, gt, now)
     r = g_alloc_rate(gt, iparams, g)
     if r != 0:
         sched[S_ALLOC_RATE] -= r
-        gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, now)
+        gc_schedule(sched, gt, iparams, hp, a_gc, now)
     gt[g, GF_ASSIST] = 0
     alloc = r * (now - start) // 1000
     counters[K_GC_ALLOC] += alloc
@@ -2045,7 +2009,7 @@ def gc_run_stop(
 
 
 @helper
-def gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, now):
+def gc_schedule(sched, gt, iparams, hp, a_gc, now):
     """When the collector's next step is due: the trigger's crossing (or the forced GC), or the
     end of the mark at the workers' rate. A stopped world's restart is set by stw_check."""
     ph = sched[S_GC_PHASE]
@@ -2081,7 +2045,7 @@ def gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, a_gc, n
                     t = th
     if t < now:
         t = now
-    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_gc, t)
+    heap_set(hp, sched, a_gc, t)
 
 
 @helper
@@ -2313,10 +2277,7 @@ def stw_begin(
     counters,
     costs,
     prog,
-    hp_actor,
-    hp_pos,
-    act_time,
-    act_seq,
+    hp,
     trace,
     kind,
     now,
@@ -2342,19 +2303,17 @@ def stw_begin(
             gc_worker_end(sched, gt, pst, counters, p, now)
             stopm(sched, pst, midle, p)
             set_phase(sched, pst, p, PH_GCSTOP)
-            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+            heap_set(hp, sched, p, INF_NS)
         elif ph == PH_RUN:
             pst[p, PF_PREEMPT] = 2
             if g_preemptible(sched, gt, prog, pst[p, PF_CURG]):
                 when = now + preempt_delay(sched, costs)
-                if when < act_time[p]:
-                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, when)
+                if when < hp[HP_TIME, p]:
+                    heap_set(hp, sched, p, when)
 
 
 @helper
-def stw_check(
-    sched, pst, costs, counters, h_gc_stop, hp_actor, hp_pos, act_time, act_seq, trace, a_gc, now
-):
+def stw_check(sched, pst, costs, counters, h_gc_stop, hp, trace, a_gc, now):
     """The stopper's wait: once every P is stopped (or in a syscall), the world is stopped;
     the STW's own work follows and the collector restarts the world after it."""
     if sched[S_GCWAITING] == 0 or sched[S_STW_STOPPED] >= 0:
@@ -2368,7 +2327,7 @@ def stw_check(
     h_gc_stop[hdr_index(stop)] += 1
     _trace(trace, sched, now, EV_STW_STOPPED, -1, -1, -1, stop)
     cost = costs[C_GC_SWEEPTERM] if sched[S_STW_KIND] == STW_SWEEPTERM else costs[C_GC_MARKTERM]
-    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a_gc, now + cost)
+    heap_set(hp, sched, a_gc, now + cost)
 
 
 @helper
@@ -2406,10 +2365,7 @@ def gc_stop_p(
     costs,
     counters,
     h_gc_stop,
-    hp_actor,
-    hp_pos,
-    act_time,
-    act_seq,
+    hp,
     trace,
     a_gc,
     p,
@@ -2417,17 +2373,14 @@ def gc_stop_p(
 ):
     """gcstopm, then the stopper's check: this P may be the last the world waited for."""
     gcstopm(sched, pst, midle, p, now)
-    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+    heap_set(hp, sched, p, INF_NS)
     stw_check(
         sched,
         pst,
         costs,
         counters,
         h_gc_stop,
-        hp_actor,
-        hp_pos,
-        act_time,
-        act_seq,
+        hp,
         trace,
         a_gc,
         now,
@@ -2446,10 +2399,7 @@ def start_world(
     costs,
     rules,
     h_gc_total,
-    hp_actor,
-    hp_pos,
-    act_time,
-    act_seq,
+    hp,
     trace,
     now,
 ):
@@ -2471,10 +2421,7 @@ def start_world(
                     midle,
                     counters,
                     costs,
-                    hp_actor,
-                    hp_pos,
-                    act_time,
-                    act_seq,
+                    hp,
                     p,
                     False,
                     now,
@@ -2483,10 +2430,8 @@ def start_world(
                 pidleput(sched, pst, pidle, p)
         elif ph == PH_SYSCALL and pst[p, PF_STW_HELD] == 1:
             pst[p, PF_STW_HELD] = 0
-            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, now)
-    return wakep(
-        sched, pst, pidle, midle, counters, costs, rules, hp_actor, hp_pos, act_time, act_seq, now
-    )
+            heap_set(hp, sched, p, now)
+    return wakep(sched, pst, pidle, midle, counters, costs, rules, hp, now)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2677,10 +2622,7 @@ def find_runnable(
     iparams,
     rng,
     coprimes,
-    hp_actor,
-    hp_pos,
-    act_time,
-    act_seq,
+    hp,
     trace,
     p,
     t,
@@ -2714,10 +2656,7 @@ def find_runnable(
                     counters,
                     costs,
                     rules,
-                    hp_actor,
-                    hp_pos,
-                    act_time,
-                    act_seq,
+                    hp,
                     c,
                 )
             # findRunnableGCWorker: a mark worker goes before any run queue
@@ -2796,10 +2735,7 @@ def find_runnable(
                         counters,
                         costs,
                         iparams,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         rest,
                         n - 1,
                         p,
@@ -2916,7 +2852,7 @@ def find_runnable(
             pu = sched[S_POLL_UNTIL]
             if pu == 0 or pu > poll_until:
                 # another M polls, but for longer than our timer allows
-                netpoll_break(pst, counters, costs, hp_actor, hp_pos, act_time, act_seq, sched, c)
+                netpoll_break(pst, counters, costs, hp, sched, c)
         return PARK, -1, False, c
     return FAIL, -1, False, c
 
@@ -3288,7 +3224,7 @@ def startlockedm(sched, pst, midle, counters, costs, p, m, c):
 
 
 @helper
-def dedicate_p(sched, gt, pst, runq, counters, hp_actor, hp_pos, act_time, act_seq, p, g, now):
+def dedicate_p(sched, gt, pst, runq, counters, hp, p, g, now):
     """locked-dedicated (seed 4.3): g, locked to p's M, blocks; the P stays with that M
     ("dedicated mode") instead of going to another M, and runs nothing until g is ready: its
     runnext and ring go to the global queue (the caller's wakep finds them a P)."""
@@ -3297,13 +3233,11 @@ def dedicate_p(sched, gt, pst, runq, counters, hp_actor, hp_pos, act_time, act_s
     gt[g, GF_RUNNABLE_SINCE] = now  # when it blocked
     pst[p, PF_CURG] = -1
     set_phase(sched, pst, p, PH_DEDICATED)
-    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+    heap_set(hp, sched, p, INF_NS)
 
 
 @helper
-def wake_dedicated(
-    sched, gt, pst, counters, costs, hp_actor, hp_pos, act_time, act_seq, trace, q, now
-):
+def wake_dedicated(sched, gt, pst, counters, costs, hp, trace, q, now):
     """Ready q on the P its thread holds (dedicated mode): futexwakeup of that M, which runs q
     at once. A block longer than mos_locked_violation_ms counts as a violation. Returns False
     when q has no dedicated P waiting for it (it is readied as Go does)."""
@@ -3323,7 +3257,7 @@ def wake_dedicated(
     pst[dp, PF_SCHED_START] = now
     sched[S_INHAND] += 1
     set_phase(sched, pst, dp, PH_EXEC)
-    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, dp, now + costs[C_WAKEUP])
+    heap_set(hp, sched, dp, now + costs[C_WAKEUP])
     _trace(trace, sched, now, EV_WAKE, dp, pst[dp, PF_M], gt[q, GF_SEQ], 0)
     return True
 
@@ -3370,10 +3304,7 @@ def _event_loop(
     nph,
     clh,
     rsched,
-    hp_actor,
-    hp_pos,
-    act_time,
-    act_seq,
+    hp,
     carry_i,
     carry_f,
 ):
@@ -3431,8 +3362,8 @@ def _event_loop(
             # an event may create k_new goroutines: the table grows first (in run_kernel)
             status = ST_GROW
             break
-        a = hp_actor[0]
-        now = act_time[a]
+        a = hp[HP_ACTOR, 0]
+        now = hp[HP_TIME, a]
         if now >= INF_NS:
             status = ST_STRANDED
             break
@@ -3475,7 +3406,7 @@ def _event_loop(
                     set_phase(sched, pst, pp, PH_EXEC)
                     sched[S_INHAND] += 1
                     pst[pp, PF_SCHED_START] = now
-                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, pp, now)
+                    heap_set(hp, sched, pp, now)
                 else:
                     globrunqput(sched, gt, g)
             elif policy == POLICY_PARTITIONED:
@@ -3488,7 +3419,7 @@ def _event_loop(
                     set_phase(sched, pst, pp, PH_EXEC)
                     sched[S_INHAND] += 1
                     pst[pp, PF_SCHED_START] = now
-                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, pp, now + costs[C_SWITCH])
+                    heap_set(hp, sched, pp, now + costs[C_SWITCH])
                 else:
                     # per-P FIFO through schedlink (unbounded, unlike Go's ring)
                     if pst[pp, PF_LQ_TAIL] >= 0:
@@ -3517,10 +3448,7 @@ def _event_loop(
                         midle,
                         counters,
                         costs,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         pp,
                         False,
                         done,
@@ -3530,9 +3458,7 @@ def _event_loop(
                 gt[g, GF_READY] = now
                 sched[S_BLOCKED] += 1
                 np_push(nph, sched, gt, g)
-                netpoll_poke(
-                    nph, sched, gt, costs, hp_actor, hp_pos, act_time, act_seq, A_NETPOLL, now
-                )
+                netpoll_poke(nph, sched, gt, costs, hp, A_NETPOLL, now)
             elif path == PATH_RANDOM_P:
                 # runqput on a uniformly random P (its M woken if it was idle), then wakep
                 pp = below(rng, NP)
@@ -3545,10 +3471,7 @@ def _event_loop(
                         midle,
                         counters,
                         costs,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         pp,
                         False,
                         t_inj,
@@ -3567,10 +3490,7 @@ def _event_loop(
                     counters,
                     costs,
                     rules,
-                    hp_actor,
-                    hp_pos,
-                    act_time,
-                    act_seq,
+                    hp,
                     t_inj,
                 )
             elif path == PATH_SPAWN:
@@ -3584,10 +3504,7 @@ def _event_loop(
                         midle,
                         counters,
                         costs,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         0,
                         False,
                         t_inj,
@@ -3606,10 +3523,7 @@ def _event_loop(
                     counters,
                     costs,
                     rules,
-                    hp_actor,
-                    hp_pos,
-                    act_time,
-                    act_seq,
+                    hp,
                     t_inj,
                 )
             else:
@@ -3627,10 +3541,7 @@ def _event_loop(
                         midle,
                         counters,
                         costs,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         pp,
                         False,
                         done,
@@ -3640,28 +3551,25 @@ def _event_loop(
                     counters[K_NEEDSPIN_SETS] += 1
             # next arrival
             if sched[S_ARRIVED] >= n_goroutines:
-                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, INF_NS)
+                heap_set(hp, sched, A_ARR, INF_NS)
             elif arrivals == ARR_BURST:
                 nxt = now
                 if path == PATH_SPAWN and (policy == POLICY_GO):
                     nxt = now + costs[C_NEWPROC]
-                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, nxt)
+                heap_set(hp, sched, A_ARR, nxt)
             elif arrivals == ARR_CLOSED:
                 # this client now waits for its reply; the next request is the next to wake
                 cl_pop(clh, sched)
                 if sched[S_CL_N] > 0:
                     arr_next_f = float(clh[0])
                     heap_set(
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         sched,
                         A_ARR,
                         np.int64(arr_next_f) + arr_delay,
                     )
                 else:
-                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, INF_NS)
+                    heap_set(hp, sched, A_ARR, INF_NS)
             else:
                 if arrivals == ARR_POISSON:
                     arr_next_f += -np.log(uniform_open(rng)) * ia_mean
@@ -3672,10 +3580,7 @@ def _event_loop(
                         rng, arrivals, fparams, rsched, arr_next_f, mm_state, seg, seg_end
                     )
                 heap_set(
-                    hp_actor,
-                    hp_pos,
-                    act_time,
-                    act_seq,
+                    hp,
                     sched,
                     A_ARR,
                     np.int64(arr_next_f) + arr_delay,
@@ -3702,9 +3607,9 @@ def _event_loop(
                             pst[p, PF_PREEMPT] = 1  # no safe point: it stops where its burst ends
                             if g_in_critical(gt, prog, pst[p, PF_CURG]):
                                 counters[K_PREEMPT_DEFERRED] += 1  # hybrid: a critical section
-                        elif when < act_time[p]:
+                        elif when < hp[HP_TIME, p]:
                             pst[p, PF_PREEMPT] = 1
-                            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, when)
+                            heap_set(hp, sched, p, when)
                         elif gt[pst[p, PF_CURG], GF_CLASS] == G_PAIR:
                             # the burst ends in a channel hand-off, a call into the runtime:
                             # the stack check there (cooperative preemption) stops it first
@@ -3729,10 +3634,7 @@ def _event_loop(
                                 counters,
                                 costs,
                                 rules,
-                                hp_actor,
-                                hp_pos,
-                                act_time,
-                                act_seq,
+                                hp,
                                 done,
                             )
                     sysretake = True
@@ -3759,10 +3661,7 @@ def _event_loop(
                     counters,
                     costs,
                     iparams,
-                    hp_actor,
-                    hp_pos,
-                    act_time,
-                    act_seq,
+                    hp,
                     trace,
                     p,
                     now,
@@ -3797,10 +3696,7 @@ def _event_loop(
                         counters,
                         costs,
                         iparams,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         head,
                         n,
                         -1,
@@ -3820,10 +3716,7 @@ def _event_loop(
                         midle,
                         counters,
                         costs,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         pp,
                         False,
                         done,
@@ -3841,7 +3734,7 @@ def _event_loop(
             if delay > SYSMON_MAX_DELAY_US:
                 delay = SYSMON_MAX_DELAY_US
             sched[S_SYSMON_DELAY_US] = delay
-            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SYSMON, now + delay * 1000)
+            heap_set(hp, sched, A_SYSMON, now + delay * 1000)
 
         elif a == A_SNAP:
             # ---- a schedtrace snapshot ---------------------------------------------------------
@@ -3888,10 +3781,10 @@ def _event_loop(
                 for j in range(snap_midle.shape[1]):
                     snap_midle[k, j] = midle[j] if j < sched[S_NMIDLE] else -1
                 sched[S_NSNAP] = k + 1
-                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SNAP, now + snap_ns)
+                heap_set(hp, sched, A_SNAP, now + snap_ns)
             else:
                 counters[K_SNAP_DROPPED] += 1
-                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SNAP, INF_NS)
+                heap_set(hp, sched, A_SNAP, INF_NS)
 
         elif a == A_NETPOLL:
             # ---- the M blocked in netpoll wakes: an fd is ready ------------------------------
@@ -3899,7 +3792,7 @@ def _event_loop(
             sched[S_NETPOLL_M] = -1
             sched[S_LASTPOLL] = now
             sched[S_POLL_UNTIL] = 0
-            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_NETPOLL, INF_NS)
+            heap_set(hp, sched, A_NETPOLL, INF_NS)
             counters[K_NETPOLL_BLOCKING_WAKES] += 1
             head, n = netpoll(nph, sched, gt, counters, now)
             done = lock_acquire(sched, costs, counters, now, 1)
@@ -3924,10 +3817,7 @@ def _event_loop(
                         counters,
                         costs,
                         iparams,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         rest,
                         n - 1,
                         pp,
@@ -3937,12 +3827,12 @@ def _event_loop(
                     pst[pp, PF_INHERIT] = 0
                     set_phase(sched, pst, pp, PH_EXEC)
                     sched[S_INHAND] += 1
-                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, pp, done + costs[C_SWITCH])
+                    heap_set(hp, sched, pp, done + costs[C_SWITCH])
                 else:
                     # nothing ready after all: acquirep and look for work (goto top)
                     set_phase(sched, pst, pp, PH_WAKE)
                     sched[S_WAKES] += 1
-                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, pp, done)
+                    heap_set(hp, sched, pp, done)
             else:
                 injectglist(
                     sched,
@@ -3954,10 +3844,7 @@ def _event_loop(
                     counters,
                     costs,
                     iparams,
-                    hp_actor,
-                    hp_pos,
-                    act_time,
-                    act_seq,
+                    hp,
                     head,
                     n,
                     -1,
@@ -3998,10 +3885,7 @@ def _event_loop(
                     midle,
                     counters,
                     costs,
-                    hp_actor,
-                    hp_pos,
-                    act_time,
-                    act_seq,
+                    hp,
                     pp,
                     False,
                     done,
@@ -4022,7 +3906,7 @@ def _event_loop(
                     counters[K_GPUTS] += 1
                 g = nx
             nt = gt[root, GF_READY] if root >= 0 else INF_NS
-            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_TIMERPROC, nt)
+            heap_set(hp, sched, A_TIMERPROC, nt)
 
         elif a == A_GC:
             # ---- the collector's next step ---------------------------------------------------
@@ -4034,7 +3918,7 @@ def _event_loop(
                     # gcStart: stop the world for sweep termination
                     if sched[S_HEAP_LIVE] < sched[S_HEAP_TRIGGER]:
                         counters[K_GC_FORCED] += 1
-                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_GC, INF_NS)
+                    heap_set(hp, sched, A_GC, INF_NS)
                     stw_begin(
                         sched,
                         gt,
@@ -4044,10 +3928,7 @@ def _event_loop(
                         counters,
                         costs,
                         prog,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         trace,
                         STW_SWEEPTERM,
                         now,
@@ -4058,19 +3939,16 @@ def _event_loop(
                         costs,
                         counters,
                         h_gc_stop,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         trace,
                         A_GC,
                         now,
                     )
                 else:
-                    gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+                    gc_schedule(sched, gt, iparams, hp, A_GC, now)
             elif gph == GC_STW:
                 # the stop-the-world's own work is done: start the world
-                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_GC, INF_NS)
+                heap_set(hp, sched, A_GC, INF_NS)
                 if sched[S_STW_KIND] == STW_SWEEPTERM:
                     # the concurrent mark begins: workers, assists, the write barrier
                     sched[S_GC_PHASE] = GC_MARK
@@ -4104,14 +3982,11 @@ def _event_loop(
                     costs,
                     rules,
                     h_gc_total,
-                    hp_actor,
-                    hp_pos,
-                    act_time,
-                    act_seq,
+                    hp,
                     trace,
                     now,
                 )
-                gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+                gc_schedule(sched, gt, iparams, hp, A_GC, now)
             elif sched[S_MARK_DONE] >= sched[S_MARK_WORK]:
                 # gcMarkDone: every parked assist is woken (gcWakeAllAssists), the workers
                 # stop, and the world stops for mark termination
@@ -4124,14 +3999,11 @@ def _event_loop(
                         midle,
                         counters,
                         costs,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         n,
                         now,
                     )
-                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_GC, INF_NS)
+                heap_set(hp, sched, A_GC, INF_NS)
                 stw_begin(
                     sched,
                     gt,
@@ -4141,10 +4013,7 @@ def _event_loop(
                     counters,
                     costs,
                     prog,
-                    hp_actor,
-                    hp_pos,
-                    act_time,
-                    act_seq,
+                    hp,
                     trace,
                     STW_MARKTERM,
                     now,
@@ -4155,10 +4024,7 @@ def _event_loop(
                     costs,
                     counters,
                     h_gc_stop,
-                    hp_actor,
-                    hp_pos,
-                    act_time,
-                    act_seq,
+                    hp,
                     trace,
                     A_GC,
                     now,
@@ -4174,29 +4040,24 @@ def _event_loop(
                         midle,
                         counters,
                         costs,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         n,
                         now,
                     )
-                gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+                gc_schedule(sched, gt, iparams, hp, A_GC, now)
 
         elif a == A_OS:
             # ---- the OS's time slice ends: the longest-running thread yields its core -------
-            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_OS, INF_NS)
-            os_slice_end(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs)
+            heap_set(hp, sched, A_OS, INF_NS)
+            os_slice_end(hp, sched, pst, costs)
 
         elif a == A_QUOTA:
             # ---- cgroup cpu.max: a new period refills the quota; a spent quota throttles -----
-            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_QUOTA, INF_NS)
+            heap_set(hp, sched, A_QUOTA, INF_NS)
             quota_charge(sched)
             if now >= sched[S_PERIOD_END]:
                 if sched[S_THROTTLED] != 0:
-                    counters[K_THROTTLED_NS] += quota_unthrottle(
-                        hp_actor, hp_pos, act_time, act_seq, sched, pst, A_SYSMON, A_OS
-                    )
+                    counters[K_THROTTLED_NS] += quota_unthrottle(hp, sched, pst, A_SYSMON, A_OS)
                     if gc_on:
                         sched[S_HEAP_T] = now  # the heap and the mark did not move meanwhile
                         sched[S_MARK_T] = now
@@ -4207,9 +4068,7 @@ def _event_loop(
             elif sched[S_QUOTA_LEFT] <= 0 and sched[S_THROTTLED] == 0:
                 if gc_on:
                     gc_advance(sched, gt, now)
-                quota_throttle(
-                    hp_actor, hp_pos, act_time, act_seq, sched, pst, A_SYSMON, A_OS, A_GC, A_SNAP
-                )
+                quota_throttle(hp, sched, pst, A_SYSMON, A_OS, A_GC, A_SNAP)
                 counters[K_THROTTLED_PERIODS] += 1
                 if inj_free_at < sched[S_PERIOD_END]:
                     inj_free_at = sched[S_PERIOD_END]  # the injecting M is throttled too
@@ -4224,7 +4083,7 @@ def _event_loop(
             sched[S_SM_FREE] = slot
             sched[S_NSYSCALL_M] -= 1
             sched[S_BLOCKED] -= 1
-            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, a, INF_NS)
+            heap_set(hp, sched, a, INF_NS)
             nxt = gt[g, GF_PC] + 1  # a CPU phase follows every syscall, by construction
             gt[g, GF_PC] = nxt
             gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt)
@@ -4240,7 +4099,7 @@ def _event_loop(
                 set_phase(sched, pst, pp, PH_EXEC)
                 pst[pp, PF_SCHED_START] = now
                 sched[S_INHAND] += 1
-                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, pp, done + costs[C_SWITCH])
+                heap_set(hp, sched, pp, done + costs[C_SWITCH])
             else:
                 counters[K_EXITSYSCALL_GLOBAL] += 1
                 _trace(trace, sched, now, EV_EXITSYSCALL, -1, m, gt[g, GF_SEQ], 2)
@@ -4288,10 +4147,7 @@ def _event_loop(
                         gt,
                         iparams,
                         counters,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         A_GC,
                         g,
                         pst[p, PF_RUN_START],
@@ -4303,9 +4159,7 @@ def _event_loop(
                         counters[K_GC_ALLOC] += phase_bytes
                         if sched[S_GC_PHASE] == GC_MARK:
                             sched[S_MARK_ALLOC] += phase_bytes
-                        gc_schedule(
-                            sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now
-                        )
+                        gc_schedule(sched, gt, iparams, hp, A_GC, now)
                     in_mark = sched[S_GC_PHASE] == GC_MARK and pst[p, PF_PREEMPT] == 0
                     if sched[S_GC_PHASE] == GC_MARK and pst[p, PF_PREEMPT] != 0:
                         gt[g, GF_PENDING_ALLOC] += alloc
@@ -4323,10 +4177,7 @@ def _event_loop(
                                 sched,
                                 gt,
                                 iparams,
-                                hp_actor,
-                                hp_pos,
-                                act_time,
-                                act_seq,
+                                hp,
                                 A_GC,
                                 now,
                             )
@@ -4399,10 +4250,7 @@ def _event_loop(
                         counters,
                         costs,
                         rules,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         c1,
                     )
                 elif park_assist:
@@ -4421,7 +4269,7 @@ def _event_loop(
                     t_sched = now
                     if gt[g, GF_LOCKED_M] >= 0:
                         stoplockedm(sched, pst, midle, counters, p)
-                    gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+                    gc_schedule(sched, gt, iparams, hp, A_GC, now)
                 elif assist > 0:
                     # gcAssistAlloc: the goroutine pays for its allocation in scan work first
                     if gt[g, GF_REMAINING] < 0:
@@ -4430,14 +4278,9 @@ def _event_loop(
                     gt[g, GF_ASSIST] = 2 if gt[g, GF_READY] > 0 and debt > 0 else 1
                     sched[S_RUNNING] += 1
                     run_start(pst, p, now)
-                    gc_run_start(
-                        sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, g, now
-                    )
+                    gc_run_start(sched, gt, iparams, hp, A_GC, g, now)
                     heap_set(
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         sched,
                         p,
                         run_end(pst, p, now, gt[g, GF_REMAINING]),
@@ -4455,10 +4298,7 @@ def _event_loop(
                         costs,
                         counters,
                         h_gc_stop,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         trace,
                         A_GC,
                         p,
@@ -4482,23 +4322,15 @@ def _event_loop(
                             counters,
                             costs,
                             rules,
-                            hp_actor,
-                            hp_pos,
-                            act_time,
-                            act_seq,
+                            hp,
                             c1,
                         )
                     sched[S_RUNNING] += 1
                     run_start(pst, p, now)
                     if gc_on:
-                        gc_run_start(
-                            sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, g, now
-                        )
+                        gc_run_start(sched, gt, iparams, hp, A_GC, g, now)
                     heap_set(
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         sched,
                         p,
                         run_end(pst, p, now, gt[g, GF_REMAINING]),
@@ -4511,9 +4343,7 @@ def _event_loop(
                     gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt + 1)
                     sched[S_BLOCKED] += 1
                     np_push(nph, sched, gt, g)
-                    netpoll_poke(
-                        nph, sched, gt, costs, hp_actor, hp_pos, act_time, act_seq, A_NETPOLL, now
-                    )
+                    netpoll_poke(nph, sched, gt, costs, hp, A_NETPOLL, now)
                     pst[p, PF_CURG] = -1
                     pst[p, PF_SCHED_START] = now
                     t_sched = now
@@ -4542,10 +4372,7 @@ def _event_loop(
                             counters,
                             costs,
                             rules,
-                            hp_actor,
-                            hp_pos,
-                            act_time,
-                            act_seq,
+                            hp,
                             when,
                             t_sched,
                         )
@@ -4553,8 +4380,8 @@ def _event_loop(
                         sched[S_TIMERS_ROOT] = timer_push(gt, sched[S_TIMERS_ROOT], g)
                         sched[S_NTIMERS] += 1
                         w0 = gt[sched[S_TIMERS_ROOT], GF_READY]
-                        if w0 < act_time[A_TIMERPROC]:
-                            heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_TIMERPROC, w0)
+                        if w0 < hp[HP_TIME, A_TIMERPROC]:
+                            heap_set(hp, sched, A_TIMERPROC, w0)
                 elif gt[g, GF_REMAINING] <= 0 and kind == PHASE_FORK:
                     # `go child()` x count: newproc puts each child in this P's runnext (the
                     # one before kicked to the ring's tail), then wg.Wait parks the parent
@@ -4615,10 +4442,7 @@ def _event_loop(
                         counters,
                         costs,
                         rules,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         c1,
                     )
                 elif gt[g, GF_REMAINING] <= 0 and kind == PHASE_POOL:
@@ -4668,10 +4492,7 @@ def _event_loop(
                             counters,
                             costs,
                             rules,
-                            hp_actor,
-                            hp_pos,
-                            act_time,
-                            act_seq,
+                            hp,
                             c1,
                         )
                     else:
@@ -4710,10 +4531,7 @@ def _event_loop(
                         pst,
                         counters,
                         costs,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         trace,
                         q,
                         now,
@@ -4745,10 +4563,7 @@ def _event_loop(
                                 pst,
                                 runq,
                                 counters,
-                                hp_actor,
-                                hp_pos,
-                                act_time,
-                                act_seq,
+                                hp,
                                 p,
                                 g,
                                 now,
@@ -4763,10 +4578,7 @@ def _event_loop(
                         counters,
                         costs,
                         rules,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         c1,
                     )
                 elif gt[g, GF_REMAINING] <= 0 and has_next:
@@ -4790,7 +4602,7 @@ def _event_loop(
                     sched[S_BLOCKED] += 1
                     pst[p, PF_SYSCALLTICK] += 1
                     set_phase(sched, pst, p, PH_SYSCALL)
-                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, end)
+                    heap_set(hp, sched, p, end)
                     _trace(
                         trace,
                         sched,
@@ -4812,10 +4624,7 @@ def _event_loop(
                             counters,
                             costs,
                             iparams,
-                            hp_actor,
-                            hp_pos,
-                            act_time,
-                            act_seq,
+                            hp,
                             trace,
                             p,
                             now,
@@ -4849,10 +4658,7 @@ def _event_loop(
                         counters,
                         costs,
                         rules,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         done,
                     )
                 elif cls == G_CHILD:
@@ -4889,10 +4695,7 @@ def _event_loop(
                             counters,
                             costs,
                             rules,
-                            hp_actor,
-                            hp_pos,
-                            act_time,
-                            act_seq,
+                            hp,
                             c1,
                         )
                 else:
@@ -4920,13 +4723,10 @@ def _event_loop(
                         # the reply reached its client: it thinks, then sends its next request
                         wake = now + draw_think(rng, iparams, fparams)
                         cl_push(clh, sched, wake)
-                        if act_time[A_ARR] >= INF_NS or wake < np.int64(arr_next_f):
+                        if hp[HP_TIME, A_ARR] >= INF_NS or wake < np.int64(arr_next_f):
                             arr_next_f = float(clh[0])
                             heap_set(
-                                hp_actor,
-                                hp_pos,
-                                act_time,
-                                act_seq,
+                                hp,
                                 sched,
                                 A_ARR,
                                 np.int64(arr_next_f) + arr_delay,
@@ -4946,10 +4746,7 @@ def _event_loop(
                         costs,
                         counters,
                         h_gc_stop,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         trace,
                         A_GC,
                         now,
@@ -4957,7 +4754,7 @@ def _event_loop(
             elif ph == PH_SYSCALL and sched[S_GCWAITING] != 0:
                 # the syscall returned while the world is stopped: exitsyscall waits for it
                 pst[p, PF_STW_HELD] = 1
-                heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+                heap_set(hp, sched, p, INF_NS)
             elif ph == PH_SYSCALL:
                 # exitsyscall's fast path: the syscall returned while the M still held the P
                 g = pst[p, PF_CURG]
@@ -4973,14 +4770,9 @@ def _event_loop(
                 run_start(pst, p, now)
                 sched[S_RUNNING] += 1
                 if gc_on:
-                    gc_run_start(
-                        sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, g, now
-                    )
+                    gc_run_start(sched, gt, iparams, hp, A_GC, g, now)
                 heap_set(
-                    hp_actor,
-                    hp_pos,
-                    act_time,
-                    act_seq,
+                    hp,
                     sched,
                     p,
                     run_end(pst, p, now, gt[g, GF_REMAINING]),
@@ -5000,10 +4792,7 @@ def _event_loop(
                     costs,
                     counters,
                     h_gc_stop,
-                    hp_actor,
-                    hp_pos,
-                    act_time,
-                    act_seq,
+                    hp,
                     trace,
                     A_GC,
                     p,
@@ -5014,7 +4803,7 @@ def _event_loop(
                 # or the end of the mark; the M looks for work again
                 account(pst, sched, p, now, PF_T_RUN)
                 gc_worker_end(sched, gt, pst, counters, p, now)
-                gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+                gc_schedule(sched, gt, iparams, hp, A_GC, now)
                 pst[p, PF_SCHED_START] = now
                 t_sched = now
                 enter_schedule = True
@@ -5037,10 +4826,7 @@ def _event_loop(
                         counters,
                         costs,
                         rules,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         now,
                     )
                     if t_go > now:
@@ -5112,14 +4898,9 @@ def _event_loop(
                                 sched, iparams, counters, rules, costs[C_GC_MARK_PER_KIB], pend, now
                             )
                             gt[g, GF_REMAINING] += work
-                    gc_run_start(
-                        sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, g, now
-                    )
+                    gc_run_start(sched, gt, iparams, hp, A_GC, g, now)
                 heap_set(
-                    hp_actor,
-                    hp_pos,
-                    act_time,
-                    act_seq,
+                    hp,
                     sched,
                     p,
                     run_end(pst, p, now, gt[g, GF_REMAINING]),
@@ -5155,10 +4936,7 @@ def _event_loop(
                         iparams,
                         rng,
                         coprimes,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         trace,
                         p,
                         t_sched,
@@ -5220,7 +4998,7 @@ def _event_loop(
                     set_phase(sched, pst, p, PH_EXEC)
                     sched[S_INHAND] += 1
                     sw = 0 if policy == POLICY_CENTRAL else costs[C_SWITCH]
-                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, c + sw)
+                    heap_set(hp, sched, p, c + sw)
                 elif out == GCSTOP:
                     account(pst, sched, p, c, PF_T_SPIN if pst[p, PF_SPINNING] == 1 else PF_T_SCHED)
                     gc_stop_p(
@@ -5230,10 +5008,7 @@ def _event_loop(
                         costs,
                         counters,
                         h_gc_stop,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         trace,
                         A_GC,
                         p,
@@ -5264,7 +5039,7 @@ def _event_loop(
                         e0 = now - sched[S_MARK_START]
                         x = (f * e0 - pst[p, PF_GC_FRAC_NS]) / (1.0 - f)
                         end = now + max(np.int64(x), np.int64(1000))
-                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, end)
+                    heap_set(hp, sched, p, end)
                     wakep(
                         sched,
                         pst,
@@ -5273,19 +5048,16 @@ def _event_loop(
                         counters,
                         costs,
                         rules,
-                        hp_actor,
-                        hp_pos,
-                        act_time,
-                        act_seq,
+                        hp,
                         c,
                     )
-                    gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, now)
+                    gc_schedule(sched, gt, iparams, hp, A_GC, now)
                 elif out == PAUSE:
                     _trace(
                         trace, sched, now, EV_PAUSE, p, pst[p, PF_M], -1, pst[p, PF_STEAL_VICTIM]
                     )
                     set_phase(sched, pst, p, PH_PAUSE)
-                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, c)
+                    heap_set(hp, sched, p, c)
                 elif out == PARK or out == PARK_NETPOLL:
                     # stopm: the M parks (or blocks in netpoll); the P (already idle) waits
                     account(pst, sched, p, c, PF_T_SPIN if pst[p, PF_SPINNING] == 1 else PF_T_SCHED)
@@ -5309,20 +5081,16 @@ def _event_loop(
                         counters[K_NETPOLL_SYSCALLS] += 1  # a blocking epoll_wait, ring or not
                         sched[S_NETPOLL_M] = pst[p, PF_M]
                         pst[p, PF_M] = -1
-                        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_NETPOLL, INF_NS)
-                        netpoll_poke(
-                            nph, sched, gt, costs, hp_actor, hp_pos, act_time, act_seq, A_NETPOLL, c
-                        )
+                        heap_set(hp, sched, A_NETPOLL, INF_NS)
+                        netpoll_poke(nph, sched, gt, costs, hp, A_NETPOLL, c)
                     else:
                         stopm(sched, pst, midle, p)
-                    heap_set(hp_actor, hp_pos, act_time, act_seq, sched, p, INF_NS)
+                    heap_set(hp, sched, p, INF_NS)
                 else:
                     code = 11
 
         if sched[S_OS_DIRTY] != 0:
-            os_settle(
-                hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, A_OS, A_QUOTA
-            )
+            os_settle(hp, sched, pst, costs, counters, A_OS, A_QUOTA)
         if code == 0 and check:
             code = check_invariants(sched, gt, pst, runq, pidle, iparams)
         if code != 0:
@@ -5379,6 +5147,13 @@ def run_kernel(
     act_seq,
 ):
     """Run the simulation to the end. Returns (status, gt, nph): both may have grown."""
+    # the event heap's four arrays as the rows of one (every helper that moves an event then
+    # takes one array argument for them, not four)
+    hp = np.empty((N_HP, hp_actor.shape[0]), dtype=np.int64)
+    hp[HP_ACTOR, :] = hp_actor
+    hp[HP_POS, :] = hp_pos
+    hp[HP_TIME, :] = act_time
+    hp[HP_SEQ, :] = act_seq
     NP = pst.shape[0]
     A_ARR = NP
     A_SYSMON = NP + 1
@@ -5413,7 +5188,7 @@ def run_kernel(
     # first events
     if snap_ns > 0 and max_snap > 0:
         # first, so that "SCHED 0ms" shows the state before anything arrives
-        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SNAP, 0)
+        heap_set(hp, sched, A_SNAP, 0)
     mm_state = 0
     seg = 0
     seg_end = rsched[0, 0] if rsched.shape[0] > 0 else 0.0
@@ -5436,14 +5211,12 @@ def run_kernel(
             first = 0
         if policy == POLICY_CENTRAL or policy == POLICY_PARTITIONED:
             first = 0
-        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, first)
+        heap_set(hp, sched, A_ARR, first)
     else:
-        heap_set(
-            hp_actor, hp_pos, act_time, act_seq, sched, A_ARR, np.int64(arr_next_f) + arr_delay
-        )
+        heap_set(hp, sched, A_ARR, np.int64(arr_next_f) + arr_delay)
     if policy == POLICY_GO:
         sched[S_SYSMON_DELAY_US] = SYSMON_MIN_DELAY_US
-        heap_set(hp_actor, hp_pos, act_time, act_seq, sched, A_SYSMON, SYSMON_MIN_DELAY_US * 1000)
+        heap_set(hp, sched, A_SYSMON, SYSMON_MIN_DELAY_US * 1000)
     # resident goroutines (rows 0 .. n_res-1, set up by the wrapper): the runnable ones are
     # dealt round-robin onto the Ps' rings (as if main had spawned them and they had spread),
     # and each P with work gets an M
@@ -5473,7 +5246,7 @@ def run_kernel(
         sched[S_HEAP_LIVE] = iparams[I_LIVE_HEAP]
         sched[S_HEAP_T] = 0
         gc_set_goal(sched, iparams, iparams[I_LIVE_HEAP], -1)
-        gc_schedule(sched, gt, iparams, hp_actor, hp_pos, act_time, act_seq, A_GC, 0)
+        gc_schedule(sched, gt, iparams, hp, A_GC, 0)
     for pp in range(NP):
         if not runq_empty(pst, pp):
             pidle_remove(sched, pidle, pp)
@@ -5483,10 +5256,7 @@ def run_kernel(
                 midle,
                 counters,
                 costs,
-                hp_actor,
-                hp_pos,
-                act_time,
-                act_seq,
+                hp,
                 pp,
                 False,
                 0,
@@ -5494,7 +5264,7 @@ def run_kernel(
     if warm_n == 0 or arrivals == ARR_BURST:
         sched[S_WINDOW_START] = 0
     if sched[S_OS_MODE] != OS_OFF:
-        os_settle(hp_actor, hp_pos, act_time, act_seq, sched, pst, costs, counters, A_OS, A_QUOTA)
+        os_settle(hp, sched, pst, costs, counters, A_OS, A_QUOTA)
 
     # the event loop runs without NRT; it returns here when the goroutine table must grow
     k_new = 1  # goroutines one event may create: an arrival, or a fork's children
@@ -5544,10 +5314,7 @@ def run_kernel(
             nph,
             clh,
             rsched,
-            hp_actor,
-            hp_pos,
-            act_time,
-            act_seq,
+            hp,
             carry_i,
             carry_f,
         )
