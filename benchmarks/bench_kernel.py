@@ -359,6 +359,82 @@ def features_off_rows(simulate, goroutines: int, repeat: int, seed: int) -> dict
     return out
 
 
+STRIPPED_CACHE = BUILD_DIR / "numba-features-off"  # the stripped build's own numba cache
+STRIPPED_SCRIPT = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import bench_kernel as b
+simulate, _ = b.load_gmplab()
+out = []
+for procs in b.GOMAXPROCS_GRID:
+    b.run_gmplab(simulate, b.go_kwargs(procs, b.WARMUP_GOROUTINES, int(sys.argv[3])))
+    for i in range(int(sys.argv[4])):
+        r = b.run_gmplab(simulate, b.go_kwargs(procs, int(sys.argv[2]), int(sys.argv[3]) + i))
+        out.append({"gomaxprocs": procs, "rep": i, **r})
+print("JSON" + json.dumps(out))
+"""
+
+
+def stripped_rows(simulate, goroutines: int, repeat: int, seed: int) -> dict:
+    """The `go` rows in a kernel built with the optional models compiled out
+    (GMPLAB_KERNEL_FEATURES=0: GC, the OS layer, SMT, the designs' mechanisms and Go's latency
+    sampling fold to "off"), in a subprocess with its own numba cache, against this process's
+    full build run right after it: what those models cost while switched off. The runs must
+    agree to the last digit (the models are off in both)."""
+    env = {**os.environ, "GMPLAB_KERNEL_FEATURES": "0", "NUMBA_CACHE_DIR": str(STRIPPED_CACHE)}
+    STRIPPED_CACHE.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-c", STRIPPED_SCRIPT, str(HERE), str(goroutines), str(seed)]
+    cmd.append(str(repeat))
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("JSON")]
+    if proc.returncode != 0 or not line:
+        return {"unavailable": (proc.stderr or proc.stdout)[-300:]}
+    stripped = json.loads(line[0][4:])
+    rows = []
+    same = True
+    for procs in GOMAXPROCS_GRID:
+        run_gmplab(simulate, go_kwargs(procs, WARMUP_GOROUTINES, seed))
+        full = [run_gmplab(simulate, go_kwargs(procs, goroutines, seed + i)) for i in range(repeat)]
+        st = [r for r in stripped if r["gomaxprocs"] == procs]
+        same &= all(
+            a["sojourn_p99_ns"] == b["sojourn_p99_ns"] and a["events"] == b["events"]
+            for a, b in zip(full, st, strict=True)
+        )
+        ns_full = _median([r["wall_s"] * 1e9 / r["customers"] for r in full])
+        ns_st = _median([r["wall_s"] * 1e9 / r["customers"] for r in st])
+        rows.append(
+            {
+                "gomaxprocs": procs,
+                "ns_full": ns_full,
+                "ns_stripped": ns_st,
+                "ratio": ns_full / ns_st,
+            }
+        )
+    return {"rows": rows, "identical": same}
+
+
+def threads_rows(simulate, goroutines: int, seed: int, replications: int = 4) -> dict:
+    """simulate(replications=R) with its replications on 1 thread and on one per CPU."""
+    kw = go_kwargs(16, goroutines, seed)
+    kw["replications"] = replications
+    out = {}
+    for n in ("1", str(len(os.sched_getaffinity(0)))):
+        os.environ["GMPLAB_THREADS"] = n
+        t0 = time.perf_counter()
+        _call(simulate, kw)
+        out[n] = time.perf_counter() - t0
+    os.environ.pop("GMPLAB_THREADS", None)
+    (one, many) = list(out)
+    return {
+        "replications": replications,
+        "threads": int(many),
+        "serial_s": out[one],
+        "threads_s": out[many],
+        "speedup": out[one] / out[many],
+        "goroutines_per_replication": goroutines,
+    }
+
+
 def sweep_rows(goroutines: int, seed: int) -> dict:
     """A sweep of len(SWEEP_LOADS) go points (GOMAXPROCS 4, one replication each) run
     in-process and on gmplab.sweep's process pool (warm: the pool is started once before)."""
@@ -530,6 +606,27 @@ def extra_tables(extra: dict) -> str:
             f"| every feature named at its off value | {off['features off'] / 1e6:.3f} M |\n"
             f"| ratio | {off['ratio']:.3f} |"
         )
+    st = extra.get("stripped")
+    if st and st.get("rows"):
+        out += (
+            "\n\n| GOMAXPROCS | ns/goroutine, full build | ns/goroutine, optional models compiled "
+            "out | full / compiled out |\n|---:|---:|---:|---:|\n"
+        )
+        out += "\n".join(
+            f"| {r['gomaxprocs']} | {r['ns_full']:.0f} | {r['ns_stripped']:.0f} "
+            f"| {r['ratio']:.3f} |"
+            for r in st["rows"]
+        )
+        out += f"\n\n(results identical in both builds: {st['identical']})"
+    th = extra.get("threads")
+    if th:
+        out += (
+            f"\n\n| simulate(replications={th['replications']}), `go` GOMAXPROCS 16, "
+            f"{th['goroutines_per_replication']:,} goroutines each | wall s |\n|---|---:|\n"
+            f"| 1 thread | {th['serial_s']:.2f} |\n"
+            f"| {th['threads']} threads | {th['threads_s']:.2f} |\n"
+            f"| speed-up | {th['speedup']:.2f}x |"
+        )
     sw = extra.get("sweep")
     if sw:
         out += (
@@ -576,7 +673,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--skip-c", action="store_true", help="no C reference (no gcc needed)")
     ap.add_argument("--skip-simpy", action="store_true", help="no SimPy runs")
     ap.add_argument("--skip-go", action="store_true", help="no `go` policy scaling rows")
-    ap.add_argument("--skip-sweep", action="store_true", help="no serial-vs-pool sweep row")
+    ap.add_argument("--skip-sweep", action="store_true", help="no sweep and threads rows")
+    ap.add_argument(
+        "--skip-stripped",
+        action="store_true",
+        help="no row for the build with the optional models compiled out (its first run compiles)",
+    )
     ap.add_argument("--json", metavar="OUT", help="save the tables and the machine as JSON")
     args = ap.parse_args(argv)
     if args.customers is None:
@@ -698,6 +800,18 @@ def main(argv=None) -> int:
             f"features off (GOMAXPROCS {off['gomaxprocs']}): plain {off['plain'] / 1e6:.3f} M/s, "
             f"every feature named off {off['features off'] / 1e6:.3f} M/s, "
             f"ratio {off['ratio']:.3f}",
+            flush=True,
+        )
+    if simulate is not None and not args.skip_go and not args.skip_stripped:
+        st = stripped_rows(simulate, args.goroutines, args.repeat, args.seed)
+        extra["stripped"] = st
+        print(f"compiled out: {st}", flush=True)
+    if simulate is not None and not args.skip_sweep:
+        th = threads_rows(simulate, max(args.goroutines // 2, WARMUP_GOROUTINES), args.seed)
+        extra["threads"] = th
+        print(
+            f"replications on threads: 1 thread {th['serial_s']:.2f} s, {th['threads']} threads "
+            f"{th['threads_s']:.2f} s, speed-up {th['speedup']:.2f}x",
             flush=True,
         )
     if simulate is not None and not args.skip_sweep:

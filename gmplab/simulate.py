@@ -17,7 +17,7 @@ from ._kernel.central import fastpath_ok, run_central
 from ._kernel.hist import HDR_ARRAY_LEN
 from ._kernel.loop import run_kernel
 from ._kernel.rng import seed_state
-from .errors import KernelError, ResourceLimitError
+from .errors import KernelError, ResourceLimitError, SpecError
 from .params import RunSpec, gc_workers, make_spec, normalize_program, service_params
 from .result import Replication, Result
 
@@ -453,6 +453,26 @@ def ensure_compiled() -> None:
     _compiled = True
 
 
+def _refuse_compiled_out(arrays: dict) -> None:
+    """In a build with the optional models compiled out (GMPLAB_KERNEL_FEATURES=0, for the
+    benchmark), a run that needs one is refused rather than silently run without it."""
+    ip, sched = arrays["iparams"], arrays["sched"]
+    used = {
+        "gc": ip[kc.I_GC] != 0,
+        "latency_sampling": ip[kc.I_SAMPLING] != 0,
+        "gomaxprocs / cpu_quota_ms (the OS layer)": sched[kc.S_OS_MODE] != kc.OS_OFF,
+        "smt_factor": sched[kc.S_SMT_PPM] != 0,
+        "mechanisms": sched[kc.S_MECH] != 0,
+    }
+    names = [k for k, v in used.items() if v]
+    if names:
+        raise SpecError(
+            names[0],
+            "off in this build (GMPLAB_KERNEL_FEATURES=0 compiled the optional models out)",
+            "on",
+        )
+
+
 def use_central_loop(arrays: dict) -> bool:
     """Whether this run goes to the central policy's own loop (``_kernel/central.py``: the
     general kernel's results, bit for bit, faster). ``GMPLAB_GENERAL_KERNEL=1`` in the
@@ -467,6 +487,8 @@ def run_once(spec: RunSpec, seed_seq: np.random.SeedSequence, replication: int =
     ensure_compiled()
     arrays = _allocate(spec, seed_state(seed_seq))
     arrays["sched"][kc.S_SEQ] = len(arrays["act_seq"])
+    if not kc.FEATURES:
+        _refuse_compiled_out(arrays)
     kernel = run_central if use_central_loop(arrays) else run_kernel
     t0 = time.perf_counter()
     status, gt, nph = kernel(*[arrays[k] for k in _ARG_ORDER])

@@ -356,6 +356,7 @@ def _central_loop(
     soj_sum = x[X_SOJ_SUM]
     sched_sum = x[X_SCHED_SUM]
     sched_count = x[X_SCHED_COUNT]
+    n_sd0 = 0  # schedule() durations of 0 ns, added to h_schedule when the loop returns
     lat_sum = x[X_LAT_SUM]
     lat_count = x[X_LAT_COUNT]
     cpu_arrivals = x[X_CPU]
@@ -566,7 +567,7 @@ def _central_loop(
                     if now > ps:
                         pv[p * N_V + V_PHASE_SINCE] = now
                     if now >= w0:
-                        h_schedule[hdr_index(0)] += 1
+                        n_sd0 += 1
                         sched_count += 1
                     nmidle += 1
                     ht[p] = INF_NS
@@ -592,8 +593,11 @@ def _central_loop(
             ss = pv[p * N_V + V_SCHED_START]
             if ss >= w0:
                 sd = now - ss
-                h_schedule[hdr_index(sd)] += 1
-                sched_sum += sd
+                if sd == 0:
+                    n_sd0 += 1  # central's execute() runs at the instant it was chosen
+                else:
+                    h_schedule[hdr_index(sd)] += 1
+                    sched_sum += sd
                 sched_count += 1
             pv[p * N_V + V_SCHEDTICK] += 1
             pv[p * N_V + V_SLICE_START] = now
@@ -639,6 +643,7 @@ def _central_loop(
     x[X_SOJ_SUM] = soj_sum
     x[X_SCHED_SUM] = sched_sum
     x[X_SCHED_COUNT] = sched_count
+    h_schedule[hdr_index(0)] += n_sd0
     x[X_LAT_SUM] = lat_sum
     x[X_LAT_COUNT] = lat_count
     x[X_CPU] = cpu_arrivals

@@ -5,6 +5,20 @@ Go's ``schedt``), ``pst`` (one row per P), ``gt`` (one row per live goroutine), 
 per-P rings). Every column has a name here so Python, tests and the kernel agree.
 """
 
+import os
+
+# A measurement build (benchmarks/bench_kernel.py's "compiled out" row): GMPLAB_KERNEL_FEATURES=0
+# compiles the optional models out of the kernel (GC, the OS layer under the Ms, SMT, the
+# designs' mechanisms, Go's latency sampling: every test of them folds to "off"), so that the
+# benchmark can time what they cost while switched off. numba's cache does not key on this
+# value, so such a build needs its own NUMBA_CACHE_DIR, and it refuses runs that use them.
+FEATURES = os.environ.get("GMPLAB_KERNEL_FEATURES", "1").strip() != "0"
+if not FEATURES and not os.environ.get("NUMBA_CACHE_DIR"):
+    raise RuntimeError(
+        "GMPLAB_KERNEL_FEATURES=0 needs its own NUMBA_CACHE_DIR (numba's cache would mix the "
+        "two builds)"
+    )
+
 # --- constants of Go's runtime (proc.go / runtime2.go, go1.27.3) ------------------------------
 RUNQ_SIZE = 256  # len(p.runq): the per-P lock-free ring (runtime2.go)
 RUNQ_MASK = RUNQ_SIZE - 1

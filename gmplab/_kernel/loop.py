@@ -92,6 +92,7 @@ from .consts import (
     F_THINK_B,
     F_THINK_MEAN_NS,
     F_THINK_P,
+    FEATURES,
     FORCE_PREEMPT_NS,
     G_ARRIVAL,
     G_CHILD,
@@ -306,7 +307,6 @@ from .consts import (
     OFF_QUEUED,
     OFF_THROTTLED,
     OFF_THROTTLED_WALL,
-    OS_OFF,
     OS_SHARED,
     PATH_NETPOLL,
     PATH_RANDOM_P,
@@ -456,7 +456,6 @@ from .consts import (
     S_MARK_T,
     S_MARK_WORK,
     S_MCOUNT,
-    S_MECH,
     S_MOS_GC_BASE,
     S_MOS_LOCKED_NS,
     S_MOS_PUTS,
@@ -578,6 +577,8 @@ from .runq import (
     gq_seg,
     loads_total,
     may_spin,
+    mech,
+    os_on,
     p_load,
     runq_empty,
     runq_len,
@@ -619,7 +620,7 @@ def heap_set(hp, sched, a, t):
     throttled M, as the time itself (os_freeze / os_thaw). Only its own handler moves an
     actor's event later, and it cannot run meanwhile: other actors (a preemption, a stop the
     world) only bring an event forward, so the earlier of the two is kept."""
-    if sched[S_OS_MODE] != OS_OFF:
+    if os_on(sched):
         off = sched[N_SCHED + a]
         if off != 0:
             pend = sched[S_PEND_BASE] + a
@@ -1010,7 +1011,7 @@ def set_phase(sched, pst, p, ph):
     OS for one or gives it back."""
     old = pst[p, PF_PHASE]
     pst[p, PF_PHASE] = ph
-    if sched[S_OS_MODE] != OS_OFF:
+    if os_on(sched):
         b0 = p_busy(old)
         b1 = p_busy(ph)
         if b1 and not b0:
@@ -1210,7 +1211,7 @@ def os_settle(hp, sched, pst, costs, counters, a_os, a_quota):
                 t = now
         if t != hp[HP_TIME, a_os]:
             heap_set(hp, sched, a_os, t)
-    if sched[S_SMT_PPM] > 0:
+    if FEATURES and sched[S_SMT_PPM] > 0:
         smt_speeds(hp, sched, pst)
     if sched[S_QUOTA_NS] > 0:
         t = sched[S_PERIOD_END]
@@ -2195,7 +2196,7 @@ def gc_worker_for(sched, pst, iparams, rules, counters, p, t):
         return 0
     if sched[S_MARK_DONE] >= sched[S_MARK_WORK]:
         return 0  # gcShouldScheduleWorker: no work left
-    if sched[S_MECH] & MECH_GC_PRIORITY:
+    if mech(sched) & MECH_GC_PRIORITY:
         pr = gc_priority(sched, pst)
         if pr != -1000:
             if pr >= GC_PRIORITY_HIGH:
@@ -2253,7 +2254,7 @@ def g_preemptible(sched, gt, prog, g):
     if cls == G_HOG or cls == G_PAIR:
         return True
     kind = np.int64(prog[gt[g, GF_PC], PR_KIND])
-    if kind == PHASE_CRITICAL and (sched[S_MECH] & MECH_HYBRID_PREEMPT):
+    if kind == PHASE_CRITICAL and (mech(sched) & MECH_HYBRID_PREEMPT):
         return False
     return kind != PHASE_NOPREEMPT
 
@@ -2262,7 +2263,7 @@ def g_preemptible(sched, gt, prog, g):
 def preempt_delay(sched, costs):
     """From preemptone to the G's stop: the signal's delivery (async_preempt_ns); under
     hybrid-preempt a G outside a critical section switches at once (the seed's claim)."""
-    if sched[S_MECH] & MECH_HYBRID_PREEMPT:
+    if mech(sched) & MECH_HYBRID_PREEMPT:
         return 0
     return costs[C_ASYNC_PREEMPT]
 
@@ -2451,7 +2452,7 @@ def steal_order_reset(sched, pst, rng, coprimes, p):
     """randomOrder.start: a random first victim and a coprime stride; deterministic-steal
     (seed ch. 1) probes p+1, p+2, ... instead and draws nothing."""
     n = pst.shape[0]
-    if sched[S_MECH] & MECH_DET_STEAL:
+    if mech(sched) & MECH_DET_STEAL:
         pst[p, PF_STEAL_START] = (p + 1) % n
         pst[p, PF_STEAL_STRIDE] = 1
         return
@@ -2502,12 +2503,12 @@ def steal_work(
     """
     steal_timers = timers_on and (rules & RULE_STEAL_TIMERS) != 0 and version >= V_TIMERS_ON_PS
     n = pst.shape[0]
-    mech = sched[S_MECH]
+    mechs = mech(sched)
     nn = costs[N_COSTS]
-    hier = (mech & MECH_HIER_STEAL) != 0 and nn > 1
+    hier = (mechs & MECH_HIER_STEAL) != 0 and nn > 1
     levels = nn if hier else 1
     node_q = sched[S_GQ_IMPL] == GQ_NODE
-    avoid = (mech & MECH_MIGRATION_AVOID) != 0
+    avoid = (mechs & MECH_MIGRATION_AVOID) != 0
     total = loads_total(pst) - p_load(pst, p) if avoid else 0  # the thief's own not counted
     me = pst[p, PF_NODE]
     pass_ = pst[p, PF_STEAL_PASS]
@@ -2639,7 +2640,7 @@ def find_runnable(
     timers_on = iparams[I_TIMERS] != 0
     c = t
     was_spinning = False
-    gc_on = iparams[I_GC] != 0
+    gc_on = FEATURES and iparams[I_GC] != 0
     for _top in range(64):  # `goto top` is bounded; reaching the bound is a model bug
         if sched[S_GCWAITING] != 0:
             return GCSTOP, -1, False, c  # `top:` if sched.gcwaiting: gcstopm
@@ -2711,7 +2712,7 @@ def find_runnable(
                 and netpoll_any_waiters(sched, iparams)
                 and sched[S_LASTPOLL] != 0
             ):
-                if sched[S_MECH] & MECH_RING_NETPOLL:
+                if mech(sched) & MECH_RING_NETPOLL:
                     # ring-netpoll (seed 2.4): read the ring the kernel fills, one shared line
                     c += node_cost(costs, CT_LINE, pst[p, PF_NODE], pst[p, PF_NODE])
                 else:
@@ -2814,7 +2815,7 @@ def find_runnable(
             # checkRunqsNoP: any running P with local work?
             n = pst.shape[0]
             again = False
-            avoid = (sched[S_MECH] & MECH_MIGRATION_AVOID) != 0
+            avoid = (mech(sched) & MECH_MIGRATION_AVOID) != 0
             total = loads_total(pst) - p_load(pst, p) if avoid else 0
             for v in range(n):
                 if (
@@ -2957,7 +2958,7 @@ def check_invariants(sched, gt, pst, runq, pidle, iparams):
             # a P in a syscall is sysmon's to hand off (retake), not the spinning Ms'. Under
             # migration-avoid a ring becomes stealable when the other Ps' loads fall, and
             # nothing wakes an idle P for it (the design's own: its P runs it in time)
-            if not runq_empty(pst, p) and not (sched[S_MECH] & MECH_MIGRATION_AVOID):
+            if not runq_empty(pst, p) and not (mech(sched) & MECH_MIGRATION_AVOID):
                 stealable = True
         if (ph == PH_RUN or ph == PH_EXEC or ph == PH_SYSCALL) != (pst[p, PF_CURG] >= 0):
             return 9
@@ -2996,7 +2997,7 @@ def check_invariants(sched, gt, pst, runq, pidle, iparams):
         and sched[S_WAKES] == 0
     ):
         return 7
-    if sched[S_OS_MODE] != OS_OFF:
+    if os_on(sched):
         oncpu = 0
         for p in range(n):
             if pst[p, PF_ONCPU] == 1:
@@ -3322,10 +3323,10 @@ def _event_loop(
     A_SM0 = NP + 6  # syscall-M actors follow
     A_OS = A_SM0 + sm.shape[0]  # the OS's time slice (Ps sharing cores)
     A_QUOTA = A_OS + 1  # the CPU quota's next step (the period's end, or the quota spent)
-    smt_on = sched[S_SMT_PPM] > 0
+    smt_on = FEATURES and sched[S_SMT_PPM] > 0
     version = iparams[I_GO_VERSION]
-    gc_on = iparams[I_GC] != 0
-    sampling = iparams[I_SAMPLING] != 0
+    gc_on = FEATURES and iparams[I_GC] != 0
+    sampling = FEATURES and iparams[I_SAMPLING] != 0
     policy = iparams[I_POLICY]
     rules = iparams[I_RULES]
     check = iparams[I_CHECK] != 0
@@ -3681,7 +3682,7 @@ def _event_loop(
             ):
                 sched[S_LASTPOLL] = now
                 counters[K_NETPOLL_SYSMON] += 1
-                if not (sched[S_MECH] & MECH_RING_NETPOLL):
+                if not (mech(sched) & MECH_RING_NETPOLL):
                     counters[K_NETPOLL_SYSCALLS] += 1
                 head, n = netpoll(nph, sched, gt, counters, now)
                 if n > 0:
@@ -4524,7 +4525,7 @@ def _event_loop(
                     )
                     if now >= sched[S_WINDOW_START]:
                         counters[K_HANDOFFS] += 1
-                    dedicated = (sched[S_MECH] & MECH_LOCKED_DEDICATED) != 0
+                    dedicated = (mech(sched) & MECH_LOCKED_DEDICATED) != 0
                     if dedicated and wake_dedicated(
                         sched,
                         gt,
@@ -4587,7 +4588,7 @@ def _event_loop(
                     gt[g, GF_PC] = nxt
                     end = now + costs[C_SYSCALL_OVERHEAD] + draw_phase(rng, prog, emp, nxt)
                     counters[K_SYSCALLS] += 1
-                    if sched[S_MECH] & MECH_STATE_CHECK:
+                    if mech(sched) & MECH_STATE_CHECK:
                         # the G is _Gsyscall, not _Gwaiting, as its M enters the syscall
                         mos_violation(
                             trace,
@@ -4878,7 +4879,7 @@ def _event_loop(
                         counters[K_MIGR_REMOTE] += 1
                     gt[g, GF_REMAINING] += node_cost(costs, CT_MIGR, lnode, pnode)
                 gt[g, GF_LAST_CORE] = core
-                if sched[S_MECH] & MECH_STATE_CHECK:
+                if mech(sched) & MECH_STATE_CHECK:
                     mos_check_execute(trace, sched, pst, counters, now, p, gt[g, GF_SEQ])
                 set_phase(sched, pst, p, PH_RUN)
                 run_start(pst, p, now)
@@ -5089,7 +5090,7 @@ def _event_loop(
                 else:
                     code = 11
 
-        if sched[S_OS_DIRTY] != 0:
+        if FEATURES and sched[S_OS_DIRTY] != 0:
             os_settle(hp, sched, pst, costs, counters, A_OS, A_QUOTA)
         if code == 0 and check:
             code = check_invariants(sched, gt, pst, runq, pidle, iparams)
@@ -5162,8 +5163,8 @@ def run_kernel(
     A_SM0 = NP + 6  # syscall-M actors follow
     A_OS = A_SM0 + sm.shape[0]  # the OS's time slice (Ps sharing cores)
     A_QUOTA = A_OS + 1  # the CPU quota's next step (the period's end, or the quota spent)
-    gc_on = iparams[I_GC] != 0
-    sampling = iparams[I_SAMPLING] != 0
+    gc_on = FEATURES and iparams[I_GC] != 0
+    sampling = FEATURES and iparams[I_SAMPLING] != 0
     policy = iparams[I_POLICY]
     rules = iparams[I_RULES]
     warm_n = iparams[I_WARMUP_N]
@@ -5263,7 +5264,7 @@ def run_kernel(
             )
     if warm_n == 0 or arrivals == ARR_BURST:
         sched[S_WINDOW_START] = 0
-    if sched[S_OS_MODE] != OS_OFF:
+    if os_on(sched):
         os_settle(hp, sched, pst, costs, counters, A_OS, A_QUOTA)
 
     # the event loop runs without NRT; it returns here when the goroutine table must grow
@@ -5332,7 +5333,7 @@ def run_kernel(
         counters[K_THROTTLED_NS] += end - sched[S_THROTTLE_T]
     for p in range(NP):
         ph = pst[p, PF_PHASE]
-        if sched[S_OS_MODE] != OS_OFF and sched[N_SCHED + p] != 0 and ph != PH_SYSCALL:
+        if os_on(sched) and sched[N_SCHED + p] != 0 and ph != PH_SYSCALL:
             # off the CPU at the end: waiting for a core (or throttled) since PF_OFF_SINCE
             account(pst, sched, p, end, PF_T_OSWAIT)
             if ph == PH_RUN:

@@ -7,6 +7,7 @@ behaviour each one models changes an outcome.
 """
 
 from .consts import (
+    FEATURES,
     GF_LINK,
     GLOBAL_BATCH_MAX,
     GQ_LOCK,
@@ -18,6 +19,7 @@ from .consts import (
     GQS_SIZE,
     GQS_TAIL,
     MECH_MIGRATION_AVOID,
+    OS_OFF,
     PF_HEAD,
     PF_PHASE,
     PF_RUNNEXT,
@@ -46,11 +48,24 @@ from .consts import (
     S_MOS_RATIO_PPM,
     S_NMSPINNING,
     S_NPIDLE,
+    S_OS_MODE,
     S_RUNQ_HEAD,
     S_RUNQ_SIZE,
     S_RUNQ_TAIL,
 )
 from .jit import helper, inline_helper
+
+
+@inline_helper
+def mech(sched):
+    """The design mechanisms switched on (sched[S_MECH]); 0 in a build without them."""
+    return sched[S_MECH] if FEATURES else 0
+
+
+@inline_helper
+def os_on(sched):
+    """Whether the OS layer runs (Ps sharing cores, a CPU quota); False in a build without it."""
+    return FEATURES and sched[S_OS_MODE] != OS_OFF
 
 
 @helper
@@ -255,7 +270,7 @@ def runqput(sched, gt, pst, runq, p, g, next_, rules):
         if old < 0:
             return 0
         g = old
-    if (sched[S_MECH] & MECH_MIGRATION_AVOID) and runq_len(pst, p) > sched[S_MOS_KEEP_LOCAL]:
+    if (mech(sched) & MECH_MIGRATION_AVOID) and runq_len(pst, p) > sched[S_MOS_KEEP_LOCAL]:
         # migration-avoid (seed 3.1): past a quarter of the ring, keep g local unless this P
         # is itself loaded past the ratio: then it migrates (to the global queue)
         n = pst.shape[0]
