@@ -374,6 +374,12 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     # syscall Ms, the OS's time slice, the CPU quota
     n_actors = np_ + 6 + n_sm + 2
     sched, pst = _machine(spec, sched, pst, n_actors)
+    # the event heap (kc.HP_*): every actor at "never", heap order = actor order
+    hp = np.empty((kc.N_HP, n_actors), dtype=np.int64)
+    hp[kc.HP_ACTOR] = np.arange(n_actors)
+    hp[kc.HP_POS] = np.arange(n_actors)
+    hp[kc.HP_TIME] = kc.INF_NS
+    hp[kc.HP_SEQ] = np.arange(n_actors)
     return dict(
         iparams=iparams,
         fparams=fparams,
@@ -413,18 +419,19 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
             else np.zeros((0, 2)),
             dtype=np.float64,
         ).reshape(-1, 2),
-        hp_actor=np.arange(n_actors, dtype=np.int64),
-        hp_pos=np.arange(n_actors, dtype=np.int64),
-        act_time=np.full(n_actors, kc.INF_NS, dtype=np.int64),
-        act_seq=np.arange(n_actors, dtype=np.int64),
+        hp=hp,
+        # the heap's rows by name (views: they see the kernel's changes)
+        hp_actor=hp[kc.HP_ACTOR],
+        hp_pos=hp[kc.HP_POS],
+        act_time=hp[kc.HP_TIME],
+        act_seq=hp[kc.HP_SEQ],
     )
 
 
 _ARG_ORDER = (
     "iparams fparams costs coprimes rng sched pst runq gt pidle midle counters h_sojourn "
     "h_schedlat h_schedule h_handoff h_timer h_gc_stop h_gc_total batch_count batch_sum "
-    "batch_hist snap snap_p snap_midle done_bitmap trace prog emp sm nph clh rsched hp_actor "
-    "hp_pos act_time act_seq"
+    "batch_hist snap snap_p snap_midle done_bitmap trace prog emp sm nph clh rsched hp"
 ).split()
 
 _compiled = False

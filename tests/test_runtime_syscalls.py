@@ -112,10 +112,7 @@ def call_handoffp(a, p, now=1000):
         a["counters"],
         a["costs"],
         a["iparams"],
-        a["hp_actor"],
-        a["hp_pos"],
-        a["act_time"],
-        a["act_seq"],
+        a["hp"],
         p,
         now,
     )

@@ -200,10 +200,7 @@ def test_netpoll_timeout_is_rounded_up_to_the_granularity():
             s,
             a["gt"],
             a["costs"],
-            a["hp_actor"],
-            a["hp_pos"],
-            a["act_time"],
-            a["act_seq"],
+            a["hp"],
             a_np,
             0,
         )
@@ -220,10 +217,7 @@ def wake_net_poller(a, when, now):
         a["counters"],
         a["costs"],
         a["iparams"][kc.I_RULES],
-        a["hp_actor"],
-        a["hp_pos"],
-        a["act_time"],
-        a["act_seq"],
+        a["hp"],
         when,
         now,
     )

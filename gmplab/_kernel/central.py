@@ -37,6 +37,7 @@ from .consts import (
     DIST_EXP,
     F_INTERARRIVAL_NS,
     G_ARRIVAL,
+    HP_SEQ,
     I_ARRIVALS,
     I_CHECK,
     I_EVENTS_MAX,
@@ -690,10 +691,7 @@ def run_central(
     nph,
     clh,
     rsched,
-    hp_actor,
-    hp_pos,
-    act_time,
-    act_seq,
+    hp,
 ):
     """run_kernel's signature and results for a run in fastpath_ok's domain.
 
@@ -720,7 +718,7 @@ def run_central(
     heap = np.empty(n_act, dtype=np.int64)
     pos = np.empty(n_act, dtype=np.int64)
     for i in range(n_act):
-        hs[i] = act_seq[i]
+        hs[i] = hp[HP_SEQ, i]
         heap[i] = i
         pos[i] = i
     seqc = sched[S_SEQ]

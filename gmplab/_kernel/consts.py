@@ -19,6 +19,11 @@ if not FEATURES and not os.environ.get("NUMBA_CACHE_DIR"):
         "two builds)"
     )
 
+# the indexed event heap: one array, a row each for the heap (actors by position), each actor's
+# position in it, its event time and its sequence number (ties break by it: first scheduled,
+# first run)
+HP_ACTOR, HP_POS, HP_TIME, HP_SEQ, N_HP = range(5)
+
 # --- constants of Go's runtime (proc.go / runtime2.go, go1.27.3) ------------------------------
 RUNQ_SIZE = 256  # len(p.runq): the per-P lock-free ring (runtime2.go)
 RUNQ_MASK = RUNQ_SIZE - 1

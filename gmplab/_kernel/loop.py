@@ -146,6 +146,10 @@ from .consts import (
     GQS_LK2,
     GQS_SIZE,
     GQS_TAIL,
+    HP_ACTOR,
+    HP_POS,
+    HP_SEQ,
+    HP_TIME,
     I_ALLOC_ARRIVALS,
     I_ALLOC_HOGS,
     I_ARRIVALS,
@@ -595,10 +599,6 @@ FAIL = 3
 PARK_NETPOLL = 4  # nothing to run: this M blocks in netpoll (the P is already idle)
 GCSTOP = 5  # a stop-the-world is under way: gcstopm
 GCWORK = 6  # run a GC mark worker (g holds the mode)
-
-# the indexed event heap, one row each: the heap (actors by position), each actor's position,
-# its event time and its sequence number (ties break by it: first scheduled, first run)
-HP_ACTOR, HP_POS, HP_TIME, HP_SEQ, N_HP = range(5)
 
 # run_kernel's loop-carried values between calls of _event_loop
 CI_INJ_FREE_AT, CI_MM_STATE, CI_SEG, CI_K_NEW, N_CARRY_I = range(5)
@@ -5142,19 +5142,9 @@ def run_kernel(
     nph,
     clh,
     rsched,
-    hp_actor,
-    hp_pos,
-    act_time,
-    act_seq,
+    hp,
 ):
     """Run the simulation to the end. Returns (status, gt, nph): both may have grown."""
-    # the event heap's four arrays as the rows of one (every helper that moves an event then
-    # takes one array argument for them, not four)
-    hp = np.empty((N_HP, hp_actor.shape[0]), dtype=np.int64)
-    hp[HP_ACTOR, :] = hp_actor
-    hp[HP_POS, :] = hp_pos
-    hp[HP_TIME, :] = act_time
-    hp[HP_SEQ, :] = act_seq
     NP = pst.shape[0]
     A_ARR = NP
     A_SYSMON = NP + 1

@@ -55,6 +55,44 @@ RUNS = [
             seed=16,
         ),
     ),
+    # the goroutine table grows several times (an overload; a fork of 300 children per request):
+    # rows must be handed out in the same order however the table grows
+    ("go-overload-1x4", dict(policy="go", topology="1x4", load=1.4, goroutines=30_000, seed=4)),
+    (
+        "go-fork-300",
+        dict(
+            policy="go",
+            topology="1x4",
+            load=0.8,
+            goroutines=3_000,
+            program=[
+                dict(
+                    kind="fork",
+                    count=300,
+                    children=[dict(kind="cpu", service="exp", mean_ns=1_000)],
+                )
+            ],
+            seed=4,
+        ),
+    ),
+    # a segmented global queue hashes each G by its row
+    (
+        "go-segmented-globrunq",
+        dict(
+            policy="go",
+            topology="1x8",
+            load=0.9,
+            goroutines=20_000,
+            globrunq="segmented",
+            arrival_path="spawn",
+            seed=6,
+        ),
+    ),
+    # central's own loop (it must give the general kernel's numbers): an overloaded queue
+    (
+        "central-overload-1x2",
+        dict(policy="central", topology="1x2", load=2.0, goroutines=20_000, seed=17),
+    ),
 ]
 KEYS = (
     "goroutines_completed",
