@@ -380,6 +380,7 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     hp[kc.HP_POS] = np.arange(n_actors)
     hp[kc.HP_TIME] = kc.INF_NS
     hp[kc.HP_SEQ] = np.arange(n_actors)
+    sched[kc.S_SEQ] = n_actors  # the next event's sequence number
     return dict(
         iparams=iparams,
         fparams=fparams,
@@ -442,21 +443,22 @@ def ensure_compiled() -> None:
     global _compiled
     if _compiled:
         return
-    spec = make_spec(
-        policy="go",
-        topology="1x2",
-        load=0.5,
-        goroutines=50,
-        snapshot_ms=0.01,
-        check_invariants=True,
-    )
-    arrays = _allocate(spec, seed_state(np.random.SeedSequence(0)))
-    arrays["sched"][kc.S_SEQ] = len(arrays["act_seq"])
-    run_kernel(*[arrays[k] for k in _ARG_ORDER])
-    spec = make_spec(policy="central", topology="1x2", load=0.5, goroutines=50)
-    arrays = _allocate(spec, seed_state(np.random.SeedSequence(0)))
-    arrays["sched"][kc.S_SEQ] = len(arrays["act_seq"])
-    run_central(*[arrays[k] for k in _ARG_ORDER])
+    for kernel, spec in (
+        (
+            run_kernel,
+            make_spec(
+                policy="go",
+                topology="1x2",
+                load=0.5,
+                goroutines=50,
+                snapshot_ms=0.01,
+                check_invariants=True,
+            ),
+        ),
+        (run_central, make_spec(policy="central", topology="1x2", load=0.5, goroutines=50)),
+    ):
+        arrays = _allocate(spec, seed_state(np.random.SeedSequence(0)))
+        kernel(*[arrays[k] for k in _ARG_ORDER])
     _compiled = True
 
 
@@ -493,7 +495,6 @@ def run_once(spec: RunSpec, seed_seq: np.random.SeedSequence, replication: int =
     """One replication of a validated spec with its own child seed."""
     ensure_compiled()
     arrays = _allocate(spec, seed_state(seed_seq))
-    arrays["sched"][kc.S_SEQ] = len(arrays["act_seq"])
     if not kc.FEATURES:
         _refuse_compiled_out(arrays)
     kernel = run_central if use_central_loop(arrays) else run_kernel

@@ -127,9 +127,8 @@ from .consts import (
     ST_STRANDED,
 )
 from .hist import go_index, hdr_index
-from .loop import draw_phase, next_arrival
-
-_TWO_POW_M53 = 1.0 / 9007199254740992.0  # rng.uniform's scale
+from .loop import _account_cpu, account, draw_phase, next_arrival
+from .rng import _TWO_POW_M53, uniform_open
 
 # the queued goroutines' ring (one row each): what the general kernel keeps in its table
 Q_ARRIVAL = 0  # GF_ARRIVAL: the intended arrival time (0 in a burst)
@@ -180,6 +179,13 @@ def _xoshiro(s0, s1, s2, s3):
     s2 ^= t
     s3 = (s3 << np.uint64(45)) | (s3 >> np.uint64(19))
     return result, s0, s1, s2, s3
+
+
+@njit(inline="always")
+def _uniform_open(s0, s1, s2, s3):
+    """rng.uniform_open on a state held in locals: (u in (0, 1], s0, s1, s2, s3)."""
+    r, s0, s1, s2, s3 = _xoshiro(s0, s1, s2, s3)
+    return 1.0 - np.float64(r >> np.uint64(11)) * _TWO_POW_M53, s0, s1, s2, s3
 
 
 @njit(inline="always")
@@ -253,6 +259,20 @@ V_PF = (
     PF_T_SCHED,
     PF_T_RUN,
 )
+
+
+@njit(inline="always")
+def _account_pv(pv, i, col, now, w0, w1):
+    """loop.account on a P's compact row (i = p * N_V): the time since its last phase change,
+    clipped to the measurement window [w0, w1], goes to column col."""
+    ps = pv[i + V_PHASE_SINCE]
+    lo = ps if ps > w0 else w0
+    hi = now if now < w1 else w1
+    if hi > lo:
+        pv[i + col] += hi - lo
+    if now > ps:
+        pv[i + V_PHASE_SINCE] = now
+
 
 # the loop's state between calls of _central_loop (it returns when the queue's ring is full,
 # so that the allocation lives in run_central and the loop runs without reference counting)
@@ -399,8 +419,7 @@ def _central_loop(
             seq = arrived
             intended = np.int64(0) if burst else np.int64(arr_next_f)
             if svc_exp:
-                r64, s0, s1, s2, s3 = _xoshiro(s0, s1, s2, s3)
-                u = 1.0 - np.float64(r64 >> np.uint64(11)) * _TWO_POW_M53
+                u, s0, s1, s2, s3 = _uniform_open(s0, s1, s2, s3)
                 rem = np.int64(-np.log(u) * svc_mean + 0.5)
                 if rem < 1:
                     rem = 1
@@ -420,14 +439,7 @@ def _central_loop(
             if npidle > 0:
                 npidle -= 1
                 pp = pidle[npidle]
-                # account(pp, now, idle)
-                ps = pv[pp * N_V + V_PHASE_SINCE]
-                lo = ps if ps > w0 else w0
-                hi = now if now < w1 else w1
-                if hi > lo:
-                    pv[pp * N_V + V_T_IDLE] += hi - lo
-                if now > ps:
-                    pv[pp * N_V + V_PHASE_SINCE] = now
+                _account_pv(pv, pp * N_V, V_T_IDLE, now, w0, w1)
                 # attach_m: an idle M is woken, or one is created (central charges neither)
                 if nmidle > 0:
                     nmidle -= 1
@@ -461,8 +473,7 @@ def _central_loop(
                 t_new = now
             else:
                 if arrivals == ARR_POISSON:
-                    r64, s0, s1, s2, s3 = _xoshiro(s0, s1, s2, s3)
-                    u = 1.0 - np.float64(r64 >> np.uint64(11)) * _TWO_POW_M53
+                    u, s0, s1, s2, s3 = _uniform_open(s0, s1, s2, s3)
                     arr_next_f += -np.log(u) * ia_mean
                 elif arrivals == ARR_CONST:
                     arr_next_f += ia_mean
@@ -492,17 +503,13 @@ def _central_loop(
                 events -= 1  # counted again below
             elif ph == PH_RUN:
                 # ---- the G completes; schedule(): the queue's head, or the P parks ---------
-                ps = pv[p * N_V + V_PHASE_SINCE]
-                lo = ps if ps > w0 else w0
-                hi = now if now < w1 else w1
-                if hi > lo:
-                    pv[p * N_V + V_T_RUN] += hi - lo
-                if now > ps:
-                    pv[p * N_V + V_PHASE_SINCE] = now
-                rs = pv[p * N_V + V_RUN_START]
+                _account_pv(pv, p * N_V, V_T_RUN, now, w0, w1)
                 if now - pv[p * N_V + V_WORK_T] > cv[p * N_Q + Q_REMAINING]:
                     code = 10
+                # _account_cpu: the run's CPU time inside the window
+                rs = pv[p * N_V + V_RUN_START]
                 lo = rs if rs > w0 else w0
+                hi = now if now < w1 else w1
                 if hi > lo:
                     cpu_arrivals += hi - lo
                 # _record_completion
@@ -560,13 +567,7 @@ def _central_loop(
                     pidle[npidle] = p
                     npidle += 1
                     pv[p * N_V + V_PHASE] = PH_IDLE
-                    ps = pv[p * N_V + V_PHASE_SINCE]
-                    lo = ps if ps > w0 else w0
-                    hi = now if now < w1 else w1
-                    if hi > lo:
-                        pv[p * N_V + V_T_SCHED] += hi - lo
-                    if now > ps:
-                        pv[p * N_V + V_PHASE_SINCE] = now
+                    _account_pv(pv, p * N_V, V_T_SCHED, now, w0, w1)
                     if now >= w0:
                         n_sd0 += 1
                         sched_count += 1
@@ -584,13 +585,7 @@ def _central_loop(
                 status = ST_EVENTS_MAX
                 break
             p = xp
-            ps = pv[p * N_V + V_PHASE_SINCE]
-            lo = ps if ps > w0 else w0
-            hi = now if now < w1 else w1
-            if hi > lo:
-                pv[p * N_V + V_T_SCHED] += hi - lo
-            if now > ps:
-                pv[p * N_V + V_PHASE_SINCE] = now
+            _account_pv(pv, p * N_V, V_T_SCHED, now, w0, w1)
             ss = pv[p * N_V + V_SCHED_START]
             if ss >= w0:
                 sd = now - ss
@@ -739,28 +734,19 @@ def run_central(
     w0 = sched[S_WINDOW_START]
     w1 = sched[S_WINDOW_END]
     events = counters[K_EVENTS]
-    s0 = rng[0]
-    s1 = rng[1]
-    s2 = rng[2]
-    s3 = rng[3]
-
-    # the first arrival
+    # the first arrival, drawn as run_kernel draws it
     mm_state = 0
     seg = 0
     seg_end = rsched[0, 0] if rsched.shape[0] > 0 else 0.0
     arr_next_f = 0.0
     if arrivals == ARR_POISSON:
-        r64, s0, s1, s2, s3 = _xoshiro(s0, s1, s2, s3)
-        u = 1.0 - np.float64(r64 >> np.uint64(11)) * _TWO_POW_M53
-        arr_next_f = -np.log(u) * ia_mean
+        arr_next_f = -np.log(uniform_open(rng)) * ia_mean
     elif arrivals == ARR_CONST:
         arr_next_f = ia_mean
     elif not burst:
-        rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
         arr_next_f, mm_state, seg, seg_end = next_arrival(
             rng, arrivals, fparams, rsched, 0.0, mm_state, seg, seg_end
         )
-        s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
     ht[A] = np.int64(0) if burst else np.int64(arr_next_f)
     hs[A] = seqc
     seqc += 1
@@ -782,7 +768,6 @@ def run_central(
     x[X_NOW] = sched[S_NOW]
     xf[XF_ARR_NEXT] = arr_next_f
     xf[XF_SEG_END] = seg_end
-    rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
     while True:
         status = _central_loop(
             iparams,
@@ -874,18 +859,9 @@ def run_central(
     for p in range(NP):
         ph = pst[p, PF_PHASE]
         col = PF_T_IDLE if ph == PH_IDLE else PF_T_RUN if ph == PH_RUN else PF_T_SCHED
-        ps = pst[p, PF_PHASE_SINCE]
-        lo = ps if ps > w0 else w0
-        hi = end if end < w1 else w1
-        if hi > lo:
-            pst[p, col] += hi - lo
-        if end > ps:
-            pst[p, PF_PHASE_SINCE] = end
+        account(pst, sched, p, end, col)
         if ph == PH_RUN:
-            rs = pst[p, PF_RUN_START]
-            lo = rs if rs > w0 else w0
-            if hi > lo:
-                counters[K_CPU_ARRIVALS + G_ARRIVAL] += hi - lo
+            _account_cpu(sched, counters, G_ARRIVAL, pst[p, PF_RUN_START], end)
         counters[K_T_RUN] += pst[p, PF_T_RUN]
         counters[K_T_SCHED] += pst[p, PF_T_SCHED]
         counters[K_T_SPIN] += pst[p, PF_T_SPIN]

@@ -2870,38 +2870,10 @@ def _grow_gt(gt, cap_new):
     return out
 
 
-@njit(cache=True)
-def g_new(sched, gt, nph, counters, max_live):
-    """gfget / malg: a free goroutine row; the table doubles (up to max_live) when none is
-    free. Returns (g, gt, nph), g = -1 when max_live goroutines are alive."""
-    if sched[S_LIVE] >= max_live:
-        return -1, gt, nph
-    g = sched[S_GFREE]
-    if g < 0:
-        cap = gt.shape[0]
-        newcap = cap * 2
-        if newcap > max_live:
-            newcap = max_live
-        gt = _grow_gt(gt, newcap)
-        nph2 = np.empty(newcap, dtype=np.int64)
-        nph2[: nph.shape[0]] = nph
-        nph = nph2
-        sched[S_GFREE] = cap
-        sched[S_GCAP] = newcap
-        g = cap
-    sched[S_GFREE] = gt[g, GF_LINK]
-    sched[S_LIVE] += 1
-    if sched[S_LIVE] > counters[K_MAX_LIVE_SEEN]:
-        counters[K_MAX_LIVE_SEEN] = sched[S_LIVE]
-    if g + 1 > sched[S_GHW]:
-        sched[S_GHW] = g + 1
-    return g, gt, nph
-
-
 @helper
 def g_take(sched, gt, counters, max_live):
-    """gfget: a free goroutine row (the event loop's g_new: run_kernel keeps enough rows free,
-    see g_grow). Returns -1 when max_live goroutines are alive."""
+    """gfget / malg: a free goroutine row (run_kernel keeps enough rows free for the event
+    loop: see g_grow). Returns -1 when max_live goroutines are alive."""
     if sched[S_LIVE] >= max_live:
         return -1
     g = sched[S_GFREE]
@@ -2917,7 +2889,7 @@ def g_take(sched, gt, counters, max_live):
 @njit(cache=True)
 def g_grow(sched, gt, nph, max_live):
     """The goroutine table doubles (up to max_live) before its free rows run out: the new rows
-    join the free list at its tail, so rows are handed out in g_new's order (free rows first,
+    join the free list at its tail, so rows are handed out in one order (free rows first,
     most recently freed first, then the new ones in order), whenever the growth happens."""
     cap = gt.shape[0]
     newcap = cap * 2
