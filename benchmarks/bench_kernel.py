@@ -359,57 +359,44 @@ def features_off_rows(simulate, goroutines: int, repeat: int, seed: int) -> dict
     return out
 
 
-STRIPPED_CACHE = BUILD_DIR / "numba-features-off"  # the stripped build's own numba cache
-STRIPPED_SCRIPT = """
-import json, sys
-sys.path.insert(0, sys.argv[1])
-import bench_kernel as b
-simulate, _ = b.load_gmplab()
-out = []
-for procs in b.GOMAXPROCS_GRID:
-    b.run_gmplab(simulate, b.go_kwargs(procs, b.WARMUP_GOROUTINES, int(sys.argv[3])))
-    for i in range(int(sys.argv[4])):
-        r = b.run_gmplab(simulate, b.go_kwargs(procs, int(sys.argv[2]), int(sys.argv[3]) + i))
-        out.append({"gomaxprocs": procs, "rep": i, **r})
-print("JSON" + json.dumps(out))
-"""
-
-
-def stripped_rows(simulate, goroutines: int, repeat: int, seed: int) -> dict:
-    """The `go` rows in a kernel built with the optional models compiled out
-    (GMPLAB_KERNEL_FEATURES=0: GC, the OS layer, SMT, the designs' mechanisms and Go's latency
-    sampling fold to "off"), in a subprocess with its own numba cache, against this process's
-    full build run right after it: what those models cost while switched off. The runs must
-    agree to the last digit (the models are off in both)."""
-    env = {**os.environ, "GMPLAB_KERNEL_FEATURES": "0", "NUMBA_CACHE_DIR": str(STRIPPED_CACHE)}
-    STRIPPED_CACHE.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-c", STRIPPED_SCRIPT, str(HERE), str(goroutines), str(seed)]
-    cmd.append(str(repeat))
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    line = [x for x in proc.stdout.splitlines() if x.startswith("JSON")]
-    if proc.returncode != 0 or not line:
-        return {"unavailable": (proc.stderr or proc.stdout)[-300:]}
-    stripped = json.loads(line[0][4:])
+def builds_rows(simulate, goroutines: int, repeat: int, seed: int) -> dict:
+    """The `go` rows in the full build (GMPLAB_PLAIN_BUILD=0: every optional model compiled in
+    and switched off) against the plain build that plain runs go to (gmplab/kernel_builds.py:
+    GC, the OS layer, SMT, the designs' mechanisms and Go's latency sampling compiled out),
+    interleaved in this process: what those models would cost a plain run. The runs must agree
+    to the last digit."""
     rows = []
     same = True
-    for procs in GOMAXPROCS_GRID:
-        run_gmplab(simulate, go_kwargs(procs, WARMUP_GOROUTINES, seed))
-        full = [run_gmplab(simulate, go_kwargs(procs, goroutines, seed + i)) for i in range(repeat)]
-        st = [r for r in stripped if r["gomaxprocs"] == procs]
-        same &= all(
-            a["sojourn_p99_ns"] == b["sojourn_p99_ns"] and a["events"] == b["events"]
-            for a, b in zip(full, st, strict=True)
-        )
-        ns_full = _median([r["wall_s"] * 1e9 / r["customers"] for r in full])
-        ns_st = _median([r["wall_s"] * 1e9 / r["customers"] for r in st])
-        rows.append(
-            {
-                "gomaxprocs": procs,
-                "ns_full": ns_full,
-                "ns_stripped": ns_st,
-                "ratio": ns_full / ns_st,
-            }
-        )
+    old = os.environ.get("GMPLAB_PLAIN_BUILD")
+    try:
+        for procs in GOMAXPROCS_GRID:
+            runs: dict[str, list[dict]] = {"0": [], "1": []}
+            for flag in runs:
+                os.environ["GMPLAB_PLAIN_BUILD"] = flag
+                run_gmplab(simulate, go_kwargs(procs, WARMUP_GOROUTINES, seed))
+            for i in range(repeat):
+                for flag in runs:
+                    os.environ["GMPLAB_PLAIN_BUILD"] = flag
+                    runs[flag].append(run_gmplab(simulate, go_kwargs(procs, goroutines, seed + i)))
+            same &= all(
+                a["sojourn_p99_ns"] == b["sojourn_p99_ns"] and a["events"] == b["events"]
+                for a, b in zip(runs["0"], runs["1"], strict=True)
+            )
+            ns_full = _median([r["wall_s"] * 1e9 / r["customers"] for r in runs["0"]])
+            ns_plain = _median([r["wall_s"] * 1e9 / r["customers"] for r in runs["1"]])
+            rows.append(
+                {
+                    "gomaxprocs": procs,
+                    "ns_full": ns_full,
+                    "ns_stripped": ns_plain,
+                    "ratio": ns_full / ns_plain,
+                }
+            )
+    finally:
+        if old is None:
+            os.environ.pop("GMPLAB_PLAIN_BUILD", None)
+        else:
+            os.environ["GMPLAB_PLAIN_BUILD"] = old
     return {"rows": rows, "identical": same}
 
 
@@ -609,8 +596,8 @@ def extra_tables(extra: dict) -> str:
     st = extra.get("stripped")
     if st and st.get("rows"):
         out += (
-            "\n\n| GOMAXPROCS | ns/goroutine, full build | ns/goroutine, optional models compiled "
-            "out | full / compiled out |\n|---:|---:|---:|---:|\n"
+            "\n\n| GOMAXPROCS | ns/goroutine, full build (models off) | ns/goroutine, plain "
+            "build (models compiled out) | full / plain |\n|---:|---:|---:|---:|\n"
         )
         out += "\n".join(
             f"| {r['gomaxprocs']} | {r['ns_full']:.0f} | {r['ns_stripped']:.0f} "
@@ -675,9 +662,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--skip-go", action="store_true", help="no `go` policy scaling rows")
     ap.add_argument("--skip-sweep", action="store_true", help="no sweep and threads rows")
     ap.add_argument(
-        "--skip-stripped",
+        "--skip-builds",
         action="store_true",
-        help="no row for the build with the optional models compiled out (its first run compiles)",
+        help="no rows comparing the full build (optional models off) with the plain build",
     )
     ap.add_argument("--json", metavar="OUT", help="save the tables and the machine as JSON")
     args = ap.parse_args(argv)
@@ -802,10 +789,10 @@ def main(argv=None) -> int:
             f"ratio {off['ratio']:.3f}",
             flush=True,
         )
-    if simulate is not None and not args.skip_go and not args.skip_stripped:
-        st = stripped_rows(simulate, args.goroutines, args.repeat, args.seed)
+    if simulate is not None and not args.skip_go and not args.skip_builds:
+        st = builds_rows(simulate, args.goroutines, args.repeat, args.seed)
         extra["stripped"] = st
-        print(f"compiled out: {st}", flush=True)
+        print(f"full build / plain build: {st}", flush=True)
     if simulate is not None and not args.skip_sweep:
         th = threads_rows(simulate, max(args.goroutines // 2, WARMUP_GOROUTINES), args.seed)
         extra["threads"] = th

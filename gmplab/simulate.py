@@ -5,19 +5,20 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from . import designs
+from . import designs, kernel_builds
 from ._kernel import consts as kc
 from ._kernel.central import fastpath_ok, run_central
 from ._kernel.hist import HDR_ARRAY_LEN
 from ._kernel.loop import run_kernel
 from ._kernel.rng import seed_state
-from .errors import KernelError, ResourceLimitError, SpecError
+from .errors import KernelError, ResourceLimitError
 from .params import RunSpec, gc_workers, make_spec, normalize_program, service_params
 from .result import Replication, Result
 
@@ -436,50 +437,52 @@ _ARG_ORDER = (
 ).split()
 
 _compiled = False
+_compile_lock = threading.Lock()
+
+
+def _compile_specs() -> tuple:
+    """Small runs whose argument types are every run's: calling a kernel on one compiles it
+    (or loads it from numba's cache)."""
+    kw = dict(topology="1x2", load=0.5, goroutines=50)
+    go = make_spec(policy="go", snapshot_ms=0.01, check_invariants=True, **kw)
+    central = make_spec(policy="central", **kw)
+    return go, central
+
+
+def _call(kernel, spec: RunSpec) -> None:
+    arrays = _allocate(spec, seed_state(np.random.SeedSequence(0)))
+    kernel(*[arrays[k] for k in _ARG_ORDER])
 
 
 def ensure_compiled() -> None:
-    """Compile (or load from numba's cache) the kernel once per process, outside any timing."""
+    """Compile (or load from numba's cache) the kernels once per process, outside any timing:
+    the full build's general and central loops here, the plain build (gmplab/kernel_builds.py)
+    in a subprocess on another core at the same time when its cache is not there yet."""
     global _compiled
     if _compiled:
         return
-    for kernel, spec in (
-        (
-            run_kernel,
-            make_spec(
-                policy="go",
-                topology="1x2",
-                load=0.5,
-                goroutines=50,
-                snapshot_ms=0.01,
-                check_invariants=True,
-            ),
-        ),
-        (run_central, make_spec(policy="central", topology="1x2", load=0.5, goroutines=50)),
-    ):
-        arrays = _allocate(spec, seed_state(np.random.SeedSequence(0)))
-        kernel(*[arrays[k] for k in _ARG_ORDER])
-    _compiled = True
+    with _compile_lock:
+        if _compiled:
+            return
+        go, central = _compile_specs()
+        background = kernel_builds.start_background_compile(kernel_version())
+        try:
+            _call(run_kernel, go)
+            _call(run_central, central)
+        finally:
+            kernel_builds.finish_background_compile(background)
+        if kernel_builds.enabled():
+            _call(kernel_builds.plain_loop().run_kernel, go)
+            kernel_builds.mark_ready(kernel_version())
+        _compiled = True
 
 
-def _refuse_compiled_out(arrays: dict) -> None:
-    """In a build with the optional models compiled out (GMPLAB_KERNEL_FEATURES=0, for the
-    benchmark), a run that needs one is refused rather than silently run without it."""
-    ip, sched = arrays["iparams"], arrays["sched"]
-    used = {
-        "gc": ip[kc.I_GC] != 0,
-        "latency_sampling": ip[kc.I_SAMPLING] != 0,
-        "gomaxprocs / cpu_quota_ms (the OS layer)": sched[kc.S_OS_MODE] != kc.OS_OFF,
-        "smt_factor": sched[kc.S_SMT_PPM] != 0,
-        "mechanisms": sched[kc.S_MECH] != 0,
-    }
-    names = [k for k, v in used.items() if v]
-    if names:
-        raise SpecError(
-            names[0],
-            "off in this build (GMPLAB_KERNEL_FEATURES=0 compiled the optional models out)",
-            "on",
-        )
+def compile_plain_build() -> None:
+    """Compile the plain build into its cache (ensure_compiled runs this in a subprocess)."""
+    go, _ = _compile_specs()
+    with kernel_builds.compile_lock():
+        _call(kernel_builds.plain_loop().run_kernel, go)
+        kernel_builds.mark_ready(kernel_version())
 
 
 def use_central_loop(arrays: dict) -> bool:
@@ -491,13 +494,21 @@ def use_central_loop(arrays: dict) -> bool:
     return fastpath_ok(arrays)
 
 
+def kernel_for(arrays: dict):
+    """The kernel a run goes to: central's own loop, the plain build (no optional model used),
+    or the full build."""
+    if use_central_loop(arrays):
+        return run_central
+    if kernel_builds.enabled() and kernel_builds.plain_ok(arrays["iparams"], arrays["sched"], kc):
+        return kernel_builds.plain_loop().run_kernel
+    return run_kernel
+
+
 def run_once(spec: RunSpec, seed_seq: np.random.SeedSequence, replication: int = 0) -> Replication:
     """One replication of a validated spec with its own child seed."""
     ensure_compiled()
     arrays = _allocate(spec, seed_state(seed_seq))
-    if not kc.FEATURES:
-        _refuse_compiled_out(arrays)
-    kernel = run_central if use_central_loop(arrays) else run_kernel
+    kernel = kernel_for(arrays)
     t0 = time.perf_counter()
     status, gt, nph = kernel(*[arrays[k] for k in _ARG_ORDER])
     wall = time.perf_counter() - t0

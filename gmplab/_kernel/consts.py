@@ -5,19 +5,11 @@ Go's ``schedt``), ``pst`` (one row per P), ``gt`` (one row per live goroutine), 
 per-P rings). Every column has a name here so Python, tests and the kernel agree.
 """
 
-import os
-
-# A measurement build (benchmarks/bench_kernel.py's "compiled out" row): GMPLAB_KERNEL_FEATURES=0
-# compiles the optional models out of the kernel (GC, the OS layer under the Ms, SMT, the
-# designs' mechanisms, Go's latency sampling: every test of them folds to "off"), so that the
-# benchmark can time what they cost while switched off. numba's cache does not key on this
-# value, so such a build needs its own NUMBA_CACHE_DIR, and it refuses runs that use them.
-FEATURES = os.environ.get("GMPLAB_KERNEL_FEATURES", "1").strip() != "0"
-if not FEATURES and not os.environ.get("NUMBA_CACHE_DIR"):
-    raise RuntimeError(
-        "GMPLAB_KERNEL_FEATURES=0 needs its own NUMBA_CACHE_DIR (numba's cache would mix the "
-        "two builds)"
-    )
+# The optional models (GC, the OS layer under the Ms, SMT, the designs' mechanisms, Go's latency
+# sampling) are compiled in here, and compiled out in the plain build: these same files loaded
+# a second time as the package gmplab._kernel_plain (gmplab/kernel_builds.py), where every test
+# of them folds to "off" and the plain `go` model runs without their cost.
+FEATURES = not __name__.startswith("gmplab._kernel_plain.")
 
 # the indexed event heap: one array, a row each for the heap (actors by position), each actor's
 # position in it, its event time and its sequence number (ties break by it: first scheduled,

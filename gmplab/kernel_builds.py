@@ -1,0 +1,189 @@
+"""The kernel's two builds: the full one, and a plain one for runs that use no optional model.
+
+Every optional model of the general kernel (the garbage collector, the OS layer under the Ms,
+SMT, the designs' mechanisms, Go's latency sampling) is switched on and off by run-time values,
+and its tests cost the plain ``go`` model about 11-18% while they are all off (the performance
+issue measured it against a build without them). So the same sources are compiled twice, as a
+C++ template would be instantiated twice:
+
+* the full build, ``gmplab._kernel`` (``consts.FEATURES`` is True), runs everything;
+* the plain build, the very same files loaded a second time as the package
+  ``gmplab._kernel_plain``, where ``consts.FEATURES`` is False: every test of an optional model
+  is a constant, so numba and LLVM drop the code behind it.
+
+``simulate.run_once`` sends a run to the plain build when it uses none of those models
+(``plain_ok``); its results are the full build's, bit for bit (tests/test_kernel_builds.py).
+``GMPLAB_PLAIN_BUILD=0`` in the environment sends every run to the full build instead.
+
+numba's on-disk cache keys a function by its file and name, not by the globals it read, so the
+plain build keeps its own cache directory (``plain_cache_dir``): a subfolder of
+``NUMBA_CACHE_DIR`` when that is set, else of the kernel's ``__pycache__`` when it is writable,
+else of the user's cache folder. Compiling costs about as long as the full build (3-4 min on
+the 2-core reference machine), so ``simulate.ensure_compiled`` compiles it in a subprocess on
+another core while the full build compiles in this process, unless a stamp says the cache is
+already there (the stamp only skips that subprocess: a stale one costs a compile, never a wrong
+result).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numba
+from numba.core import config as numba_config
+
+PLAIN_PACKAGE = "gmplab._kernel_plain"
+_KERNEL_DIR = Path(__file__).parent / "_kernel"
+_lock = threading.Lock()
+
+
+def enabled() -> bool:
+    """Whether runs may go to the plain build (``GMPLAB_PLAIN_BUILD=0`` says no)."""
+    env = os.environ.get("GMPLAB_PLAIN_BUILD", "").strip()
+    if env not in ("", "0", "1"):
+        raise ValueError(f"GMPLAB_PLAIN_BUILD must be 0 or 1 (got {env!r})")
+    return env != "0"
+
+
+def plain_ok(ip, sched, kc) -> bool:
+    """A run whose arrays use none of the models the plain build leaves out."""
+    return not used_optional_models(ip, sched, kc)
+
+
+def used_optional_models(ip, sched, kc) -> list[str]:
+    """The optional models a run uses, by the parameter that switches each on."""
+    used = {
+        "gc": ip[kc.I_GC] != 0,
+        "latency_sampling": ip[kc.I_SAMPLING] != 0,
+        "gomaxprocs / cpu_quota_ms (the OS layer)": sched[kc.S_OS_MODE] != kc.OS_OFF,
+        "smt_factor": sched[kc.S_SMT_PPM] != 0,
+        "mechanisms": sched[kc.S_MECH] != 0,
+    }
+    return [k for k, v in used.items() if v]
+
+
+def plain_cache_dir() -> Path:
+    """Where the plain build's numba cache lives (see the module's docstring)."""
+    if numba_config.CACHE_DIR:
+        return Path(numba_config.CACHE_DIR) / "gmplab-plain"
+    in_tree = _KERNEL_DIR / "__pycache__"
+    if _writable(in_tree):
+        return in_tree / "gmplab-plain"
+    from numba.misc.appdirs import AppDirs
+
+    return Path(AppDirs(appname="numba", appauthor=False).user_cache_dir) / "gmplab-plain"
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".gmplab-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def _numba_cache_at(folder: Path):
+    """numba decorators applied inside this block cache into folder and nowhere else (a
+    fallback to the in-tree cache would mix the builds)."""
+    old = numba_config.CACHE_DIR, numba_config.CACHE_LOCATOR_CLASSES
+    numba_config.CACHE_DIR = str(folder)
+    numba_config.CACHE_LOCATOR_CLASSES = "UserProvidedCacheLocator"
+    try:
+        yield
+    finally:
+        numba_config.CACHE_DIR, numba_config.CACHE_LOCATOR_CLASSES = old
+
+
+def plain_loop():
+    """The plain build's ``loop`` module (imported once per process; compiles on first call)."""
+    name = PLAIN_PACKAGE + ".loop"
+    if name in sys.modules:
+        return sys.modules[name]
+    with _lock:
+        if name in sys.modules:
+            return sys.modules[name]
+        folder = plain_cache_dir()
+        if not _writable(folder):
+            raise OSError(f"the plain kernel build's cache folder {folder} is not writable")
+        init = _KERNEL_DIR / "__init__.py"
+        spec = importlib.util.spec_from_file_location(
+            PLAIN_PACKAGE, init, submodule_search_locations=[str(_KERNEL_DIR)]
+        )
+        pkg = importlib.util.module_from_spec(spec)
+        sys.modules[PLAIN_PACKAGE] = pkg
+        try:
+            spec.loader.exec_module(pkg)
+            with _numba_cache_at(folder):
+                loop = importlib.import_module(name)
+        except BaseException:
+            for k in [k for k in sys.modules if k.startswith(PLAIN_PACKAGE)]:
+                del sys.modules[k]
+            raise
+        if loop.FEATURES:
+            raise RuntimeError("the plain kernel build was loaded with its optional models on")
+        return loop
+
+
+def _stamp(kernel_version: str) -> Path:
+    tag = f"{kernel_version}-numba{numba.__version__}-py{sys.version_info[0]}{sys.version_info[1]}"
+    return plain_cache_dir() / f"ready-{tag}"
+
+
+def start_background_compile(kernel_version: str) -> subprocess.Popen | None:
+    """Compile the plain build in a subprocess (another core) unless its cache is stamped ready
+    for these sources; None when there is nothing to do."""
+    if not enabled() or PLAIN_PACKAGE + ".loop" in sys.modules:
+        return None
+    try:
+        if _stamp(kernel_version).exists():
+            return None
+    except OSError:
+        return None
+    cmd = [sys.executable, "-c", "from gmplab.simulate import compile_plain_build as c; c()"]
+    try:
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        return None
+
+
+def finish_background_compile(proc: subprocess.Popen | None) -> None:
+    """Wait for start_background_compile's subprocess (its failure only means this process
+    compiles the plain build itself)."""
+    if proc is not None:
+        proc.wait()
+
+
+@contextlib.contextmanager
+def compile_lock():
+    """One compile of the plain build at a time per cache folder: processes that start cold
+    together (a pool's workers, a notebook beside the tests) wait for the first one's cache
+    rather than compile it again."""
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: no lock, at worst a second compile
+        yield
+        return
+    path = plain_cache_dir() / ".compile.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def mark_ready(kernel_version: str) -> None:
+    with contextlib.suppress(OSError):
+        _stamp(kernel_version).touch()

@@ -1,0 +1,133 @@
+"""The kernel's two builds (gmplab/kernel_builds.py): the plain build, with the optional models
+compiled out, gives the full build's results bit for bit for every run it takes, and takes
+exactly the runs that use none of those models."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import gmplab
+from gmplab import errors, kernel_builds
+from gmplab._kernel import consts as kc
+from gmplab._kernel.loop import run_kernel
+from gmplab._kernel.rng import seed_state
+from gmplab.params import make_spec
+from gmplab.simulate import _allocate, kernel_for
+
+BASE = dict(topology="1x4", load=0.8, goroutines=6_000, seed=5)
+
+# runs the plain build takes: every model that is not optional, and the run's own options
+PLAIN_CASES = {
+    "go, default costs": dict(policy="go", topology="2x4", load=0.85, snapshot_ms=0.5),
+    "go, spawn path, zero costs": dict(policy="go", arrival_path="spawn", costs="zero"),
+    "go, invariants checked, trace": dict(policy="go", check_invariants=True, trace_events=500),
+    "global": dict(policy="global", arrival_path="spawn"),
+    "partitioned": dict(policy="partitioned"),
+    "central outside its own loop": dict(policy="central", snapshot_ms=0.5),
+    "syscalls": dict(program="cpu:exp:3000,syscall:exp:20000,cpu:exp:3000", load=0.6),
+    "netpoller": dict(
+        program="cpu:exp:3000,netwait:exp:50000,cpu:exp:3000", arrival_path="netpoll", load=0.6
+    ),
+    "timers": dict(program="cpu:exp:3000,sleep:exp:50000,cpu:exp:3000", load=0.6),
+    "fork": dict(
+        program=[dict(kind="fork", count=40, children=[dict(kind="cpu", mean_ns=1000)])],
+        goroutines=1_000,
+    ),
+    "hogs and pairs": dict(hogs=2, pairs=2, load=0.6),
+    "closed loop": dict(arrivals="closed", clients=64, load=None),
+    "segmented global queue": dict(topology="1x8", globrunq="segmented", arrival_path="spawn"),
+    "pareto, 16 Ps": dict(topology="1x16", load=0.95, service="pareto", service_scv=4.0),
+    "overloaded, table grows": dict(load=1.4, goroutines=12_000),
+}
+
+# runs that use an optional model: the full build takes them
+FULL_CASES = {
+    "gc": dict(gc=True, alloc_bytes_per_cpu_us=4000.0, live_heap_mib=8),
+    "mechanisms": dict(mechanisms=["deterministic-steal"]),
+    "OS layer (more Ps than CPUs)": dict(topology="1x2", gomaxprocs=4, load=0.6),
+    "latency sampling": dict(latency_sampling="go"),
+}
+
+
+def _arrays(**kw):
+    spec = make_spec(**{"policy": "go", **BASE, **kw})
+    return _allocate(spec, seed_state(np.random.SeedSequence(0)))
+
+
+def _numbers(result):
+    out = []
+    for r in result.replications:
+        summary = {k: v for k, v in r.summary.items() if k != "wall_s"}
+        hists = {k: v.tolist() for k, v in r.hists.items()}
+        extra = [
+            getattr(r, k).tolist()
+            for k in ("batch_count", "batch_sum", "batch_hist", "final_schedticks")
+        ]
+        out.append((r.counters, hists, extra, repr(summary)))
+    return out
+
+
+def _run(monkeypatch, plain: bool, **kw):
+    monkeypatch.setenv("GMPLAB_PLAIN_BUILD", "1" if plain else "0")
+    return gmplab.simulate(**{"policy": "go", **BASE, **kw})
+
+
+@pytest.mark.parametrize("case", list(PLAIN_CASES))
+def test_the_plain_build_gives_the_full_builds_results(monkeypatch, case):
+    kw = PLAIN_CASES[case]
+    monkeypatch.delenv("GMPLAB_PLAIN_BUILD", raising=False)
+    assert kernel_for(_arrays(**kw)) is kernel_builds.plain_loop().run_kernel
+    full = _run(monkeypatch, False, **kw)
+    plain = _run(monkeypatch, True, **kw)
+    assert _numbers(plain) == _numbers(full)
+    for a, b in zip(plain.replications, full.replications, strict=True):
+        for k in ("snap", "snap_p", "snap_midle"):
+            assert np.array_equal(getattr(a, k), getattr(b, k)), k
+
+
+def test_the_plain_build_fails_as_the_full_build_does(monkeypatch):
+    kw = dict(load=2.0, goroutines=20_000, max_live=3_000)
+    messages = []
+    for plain in (False, True):
+        with pytest.raises(errors.ResourceLimitError) as e:
+            _run(monkeypatch, plain, **kw)
+        messages.append(str(e.value))
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("case", list(FULL_CASES))
+def test_runs_that_use_an_optional_model_go_to_the_full_build(monkeypatch, case):
+    monkeypatch.delenv("GMPLAB_PLAIN_BUILD", raising=False)
+    assert kernel_for(_arrays(**FULL_CASES[case])) is run_kernel
+
+
+def test_the_switch(monkeypatch):
+    monkeypatch.setenv("GMPLAB_PLAIN_BUILD", "0")
+    assert kernel_for(_arrays()) is run_kernel
+    monkeypatch.setenv("GMPLAB_PLAIN_BUILD", "yes")
+    with pytest.raises(ValueError, match="GMPLAB_PLAIN_BUILD"):
+        kernel_for(_arrays())
+
+
+def test_the_two_builds_are_different_compilations_of_the_same_files():
+    loop = kernel_builds.plain_loop()
+    assert loop.FEATURES is False and kc.FEATURES is True
+    assert loop.__file__ == sys.modules[run_kernel.py_func.__module__].__file__
+    assert loop.run_kernel is not run_kernel
+    # each keeps its own numba cache: a shared one would hand one build the other's code
+    plain_dir = kernel_builds.plain_cache_dir()
+    assert str(plain_dir) in loop.run_kernel._cache._cache_path
+    assert str(plain_dir) not in run_kernel._cache._cache_path
+
+
+def test_a_fresh_process_loads_both_builds():
+    code = (
+        "import gmplab, sys; gmplab.simulate(policy='go', topology='1x2', load=0.5, "
+        "goroutines=500); print('gmplab._kernel_plain.loop' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
