@@ -33,6 +33,7 @@ import sys
 import time
 import tokenize
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -741,6 +742,7 @@ class BuildEntry:
     wall_s: float
     error: str = ""
     mode: str = "default"
+    jobs: int = 1  # notebooks that ran at a time in its build (its wall time shared above 1)
 
 
 def _fmt_dur(s: float) -> str:
@@ -752,7 +754,7 @@ def write_index(out_dir: Path, entries: list[BuildEntry], mode: str, wall_s: flo
     for e in entries:
         prec = _load_json(out_dir / e.info.name / "precision.json")
         prov = _load_json(out_dir / e.info.name / "provenance.json")
-        over = e.info.budget_s and e.wall_s > e.info.budget_s and mode == "default"
+        over = e.info.budget_s and e.wall_s > e.info.budget_s and mode == "default" and e.jobs == 1
         status = '<span class="ok">ok</span>' if e.ok else '<span class="bad">failed</span>'
         if e.mode != mode:
             status += f' <span class="note">({html.escape(e.mode)} build)</span>'
@@ -760,6 +762,8 @@ def write_index(out_dir: Path, entries: list[BuildEntry], mode: str, wall_s: flo
         if e.info.budget_s:
             t += f' / {_fmt_dur(e.info.budget_s)} <span class="{"bad" if over else "note"}">'
             t += "over budget" if over else "budget"
+            if e.jobs > 1:
+                t += f", {e.jobs} notebooks at a time"
             t += "</span>"
         if prec.get("worst_hw_rel") is not None:
             p = f"{prec['worst_hw_rel'] * 100:.1f}%"
@@ -812,12 +816,18 @@ def build(
     only: Sequence[str] | None = None,
     notebooks: Path | None = None,
     log=print,
+    jobs: int = 1,
 ) -> tuple[int, list[BuildEntry]]:
-    """Run every notebook (papermill) and render the site. Returns (exit status, entries)."""
+    """Run every notebook (papermill) and render the site. Returns (exit status, entries).
+
+    ``jobs`` notebooks run at a time, each in its own kernel; with more than one, a notebook's
+    wall time is shared with the others, so the index does not hold it against its budget."""
     import papermill as pm
 
     if mode not in MODES:
         raise ValueError(f"mode: one of {MODES} (got {mode!r})")
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or not 1 <= jobs <= 64:
+        raise ValueError(f"jobs: notebooks at a time, an integer in [1, 64] (got {jobs!r})")
     out_dir = Path(out_dir) if out_dir else (project_root() or Path.cwd()) / "reports"
     out_dir.mkdir(parents=True, exist_ok=True)
     every = discover(notebooks)
@@ -832,54 +842,66 @@ def build(
             info = next((i for i in every if i.name == nb["name"]), None)
             if info and info not in infos and (out_dir / info.name / "index.html").is_file():
                 kept[info.name] = BuildEntry(
-                    info, nb["ok"], nb["wall_s"], "", nb.get("mode", old_build.get("mode", "?"))
+                    info,
+                    nb["ok"],
+                    nb["wall_s"],
+                    "",
+                    nb.get("mode", old_build.get("mode", "?")),
+                    int(nb.get("jobs", 1)),
                 )
     t_all = time.perf_counter()
-    entries = []
     old = os.environ.get("GMPLAB_REPORT_MODE")
     os.environ["GMPLAB_REPORT_MODE"] = mode
-    try:
-        for info in infos:
-            dest = out_dir / info.name
-            if dest.exists():
-                shutil.rmtree(dest)
-            dest.mkdir(parents=True)
-            params = info.parameters(mode)
-            params["output_dir"] = str(dest.resolve())
-            executed = dest / f"{info.name}.ipynb"
-            log(f"[{info.name}] running ({mode}; budget {_fmt_dur(info.budget_s)})")
-            t0 = time.perf_counter()
-            ok, err = True, ""
-            try:
-                pm.execute_notebook(
-                    str(info.path),
-                    str(executed),
-                    parameters=params,
-                    kernel_name="python3",
-                    progress_bar=False,
-                    log_output=False,
-                    cwd=str(info.path.parent),
-                    # a cell may take 4x the page's budget in the default and quick modes; the
-                    # full mode's sweeps are hours long by design, so its cells get 6 hours
-                    execution_timeout=(
-                        6 * 3600 if mode == "full" else max(600, int(4 * info.budget_s))
-                    ),
-                )
-            except Exception as e:  # papermill's execution error, kernel death, timeouts
-                ok, err = False, f"{type(e).__name__}: {str(e).strip().splitlines()[-1:]}"
-            wall = time.perf_counter() - t0
-            if executed.is_file():
-                page = render_html(executed, info.title, _nav(info, mode))
-                (dest / "index.html").write_text(page)
-            else:
-                (dest / "index.html").write_text(
-                    f"<!DOCTYPE html><html><body><p>{html.escape(err)}</p></body></html>"
-                )
-            entries.append(BuildEntry(info, ok, wall, err, mode))
-            log(
-                f"[{info.name}] {'ok' if ok else 'FAILED'} in {_fmt_dur(wall)}"
-                + (f": {err}" if err else "")
+
+    def run_one(info: NotebookInfo) -> BuildEntry:
+        dest = out_dir / info.name
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir(parents=True)
+        params = info.parameters(mode)
+        params["output_dir"] = str(dest.resolve())
+        executed = dest / f"{info.name}.ipynb"
+        log(f"[{info.name}] running ({mode}; budget {_fmt_dur(info.budget_s)})")
+        t0 = time.perf_counter()
+        ok, err = True, ""
+        try:
+            pm.execute_notebook(
+                str(info.path),
+                str(executed),
+                parameters=params,
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                cwd=str(info.path.parent),
+                # a cell may take 4x the page's budget in the default and quick modes; the
+                # full mode's sweeps are hours long by design, so its cells get 6 hours
+                execution_timeout=(
+                    6 * 3600 if mode == "full" else max(600, int(4 * info.budget_s))
+                ),
             )
+        except Exception as e:  # papermill's execution error, kernel death, timeouts
+            ok, err = False, f"{type(e).__name__}: {str(e).strip().splitlines()[-1:]}"
+        wall = time.perf_counter() - t0
+        if executed.is_file():
+            page = render_html(executed, info.title, _nav(info, mode))
+            (dest / "index.html").write_text(page)
+        else:
+            (dest / "index.html").write_text(
+                f"<!DOCTYPE html><html><body><p>{html.escape(err)}</p></body></html>"
+            )
+        entry = BuildEntry(info, ok, wall, err, mode, jobs)
+        log(
+            f"[{info.name}] {'ok' if ok else 'FAILED'} in {_fmt_dur(wall)}"
+            + (f": {err}" if err else "")
+        )
+        return entry
+
+    try:
+        if jobs == 1:
+            entries = [run_one(info) for info in infos]
+        else:  # each notebook runs in its own kernel process; the threads only wait on them
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                entries = list(pool.map(run_one, infos))
     finally:
         if old is None:
             os.environ.pop("GMPLAB_REPORT_MODE", None)
@@ -898,6 +920,7 @@ def build(
             {
                 "mode": mode,
                 "wall_s": round(total, 1),
+                "jobs": jobs,
                 "notebooks": [
                     {
                         "name": e.info.name,
@@ -905,6 +928,7 @@ def build(
                         "wall_s": round(e.wall_s, 1),
                         "budget_s": e.info.budget_s,
                         "mode": e.mode,
+                        "jobs": e.jobs,
                     }
                     for e in listed
                 ],
@@ -937,6 +961,13 @@ def build_arg_parser(parser: argparse.ArgumentParser | None = None) -> argparse.
     p.add_argument("--workers", type=int, default=None, help="process pool / LocalCluster size")
     p.add_argument("--dask", default=None, metavar="tcp://HOST:PORT", help="an existing scheduler")
     p.add_argument("--cache-dir", default=None, help="sweep cache (default: data/cache)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="notebooks run at a time, each in its own kernel (default 1: wall times are then "
+        "held against the budgets)",
+    )
     p.add_argument("--list", action="store_true", help="list the notebooks and their budgets")
     return p
 
@@ -957,7 +988,9 @@ def run_cli(args: argparse.Namespace) -> int:
             os.environ[k] = v  # the notebooks' kernels inherit the environment
     mode = "quick" if args.quick else "full" if args.full else "default"
     try:
-        status, _ = build(mode, args.out, args.only, log=lambda m: print(m, file=sys.stderr))
+        status, _ = build(
+            mode, args.out, args.only, log=lambda m: print(m, file=sys.stderr), jobs=args.jobs
+        )
     except ValueError as e:
         print(f"gmplab: error: {e}", file=sys.stderr)
         return 2

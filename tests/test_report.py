@@ -41,14 +41,14 @@ def _report_command() -> list[str]:
         # make's venv step must be a no-op here (make test ran it): never reinstall from a test
         fresh = subprocess.run(["make", "-q", ".venv/.installed"], cwd=ROOT, capture_output=True)
         if fresh.returncode == 0:
-            return ["make", "-s", "report", "REPORT_FLAGS=--quick"]
+            return ["make", "-s", "report", "REPORT_FLAGS=--quick --jobs 2"]
     gmplab_bin = Path(sys.executable).parent / "gmplab"
     probe = subprocess.run(
         [str(gmplab_bin), "report", "--help"], capture_output=True, text=True, cwd=ROOT
     )
     if probe.returncode == 0 and "--quick" in probe.stdout:
-        return [str(gmplab_bin), "report", "--quick"]
-    return [sys.executable, "-m", "gmplab.report", "--quick"]
+        return [str(gmplab_bin), "report", "--quick", "--jobs", "2"]
+    return [sys.executable, "-m", "gmplab.report", "--quick", "--jobs", "2"]
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +66,7 @@ def quick_report(tmp_path_factory):
 def test_quick_report_builds_every_notebook(quick_report):
     build = json.loads((REPORTS / "build.json").read_text())
     assert build["mode"] == "quick"
+    assert build["jobs"] == 2  # two notebooks at a time (two kernels), listed in their order
     names = [n["name"] for n in build["notebooks"]]
     assert names == [p.stem for p in NOTEBOOKS]
     assert all(n["ok"] for n in build["notebooks"])
@@ -73,6 +74,15 @@ def test_quick_report_builds_every_notebook(quick_report):
     for name in names:
         assert (REPORTS / name / "index.html").is_file()
         assert (REPORTS / name / "parameters.yaml").is_file()
+
+
+def test_jobs_out_of_range_is_refused(tmp_path, capsys):
+    from gmplab import report
+
+    for bad in ("0", "65"):
+        assert report.main(["--quick", "--jobs", bad, "--out", str(tmp_path)]) == 2
+        assert "jobs: notebooks at a time, an integer in [1, 64]" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
 
 
 def test_every_notebook_executed_under_papermill_with_quick_parameters(quick_report):
