@@ -2,8 +2,8 @@
 
 Every optional model of the general kernel (the garbage collector, the OS layer under the Ms,
 SMT, the designs' mechanisms, Go's latency sampling) is switched on and off by run-time values,
-and its tests cost the plain ``go`` model about 11-18% while they are all off (the performance
-issue measured it against a build without them). So the same sources are compiled twice, as a
+and those tests cost the plain ``go`` model about 4-36% while every model is off (measured
+against this module's plain build: README, Speed). So the same sources are compiled twice, as a
 C++ template would be instantiated twice:
 
 * the full build, ``gmplab._kernel`` (``consts.FEATURES`` is True), runs everything;
@@ -12,8 +12,9 @@ C++ template would be instantiated twice:
   is a constant, so numba and LLVM drop the code behind it.
 
 ``simulate.run_once`` sends a run to the plain build when it uses none of those models
-(``plain_ok``); its results are the full build's, bit for bit (tests/test_kernel_builds.py).
-``GMPLAB_PLAIN_BUILD=0`` in the environment sends every run to the full build instead.
+(``optional_models_used`` is empty); its results are the full build's, bit for bit
+(tests/test_kernel_builds.py). ``GMPLAB_PLAIN_BUILD=0`` in the environment sends every run to
+the full build instead.
 
 numba's on-disk cache keys a function by its file and name, not by the globals it read, so the
 plain build keeps its own cache directory (``plain_cache_dir``): a subfolder of
@@ -39,6 +40,8 @@ from pathlib import Path
 import numba
 from numba.core import config as numba_config
 
+from ._kernel import consts as kc
+
 PLAIN_PACKAGE = "gmplab._kernel_plain"
 _KERNEL_DIR = Path(__file__).parent / "_kernel"
 _lock = threading.Lock()
@@ -52,13 +55,10 @@ def enabled() -> bool:
     return env != "0"
 
 
-def plain_ok(ip, sched, kc) -> bool:
-    """A run whose arrays use none of the models the plain build leaves out."""
-    return not used_optional_models(ip, sched, kc)
-
-
-def used_optional_models(ip, sched, kc) -> list[str]:
-    """The optional models a run uses, by the parameter that switches each on."""
+def optional_models_used(arrays: dict) -> list[str]:
+    """The optional models a run's arrays switch on, by the parameter that does it (the plain
+    build takes a run only when this is empty)."""
+    ip, sched = arrays["iparams"], arrays["sched"]
     used = {
         "gc": ip[kc.I_GC] != 0,
         "latency_sampling": ip[kc.I_SAMPLING] != 0,

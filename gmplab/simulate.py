@@ -499,7 +499,7 @@ def kernel_for(arrays: dict):
     or the full build."""
     if use_central_loop(arrays):
         return run_central
-    if kernel_builds.enabled() and kernel_builds.plain_ok(arrays["iparams"], arrays["sched"], kc):
+    if kernel_builds.enabled() and not kernel_builds.optional_models_used(arrays):
         return kernel_builds.plain_loop().run_kernel
     return run_kernel
 

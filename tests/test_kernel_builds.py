@@ -48,8 +48,8 @@ PLAIN_CASES = {
 FULL_CASES = {
     "gc": dict(gc=True, alloc_bytes_per_cpu_us=4000.0, live_heap_mib=8),
     "mechanisms": dict(mechanisms=["deterministic-steal"]),
-    "OS layer (more Ps than CPUs)": dict(topology="1x2", gomaxprocs=4, load=0.6),
-    "latency sampling": dict(latency_sampling="go"),
+    "gomaxprocs / cpu_quota_ms (the OS layer)": dict(topology="1x2", gomaxprocs=4, load=0.6),
+    "latency_sampling": dict(latency_sampling="go"),
 }
 
 
@@ -102,7 +102,9 @@ def test_the_plain_build_fails_as_the_full_build_does(monkeypatch):
 @pytest.mark.parametrize("case", list(FULL_CASES))
 def test_runs_that_use_an_optional_model_go_to_the_full_build(monkeypatch, case):
     monkeypatch.delenv("GMPLAB_PLAIN_BUILD", raising=False)
-    assert kernel_for(_arrays(**FULL_CASES[case])) is run_kernel
+    arrays = _arrays(**FULL_CASES[case])
+    assert kernel_builds.optional_models_used(arrays) == [case]
+    assert kernel_for(arrays) is run_kernel
 
 
 def test_the_switch(monkeypatch):
