@@ -35,6 +35,7 @@ import os
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import numba
@@ -47,12 +48,32 @@ _KERNEL_DIR = Path(__file__).parent / "_kernel"
 _lock = threading.Lock()
 
 
+_unavailable: list[str] = []  # why this process cannot load the plain build (then: full only)
+
+
 def enabled() -> bool:
-    """Whether runs may go to the plain build (``GMPLAB_PLAIN_BUILD=0`` says no)."""
+    """Whether runs may go to the plain build (``GMPLAB_PLAIN_BUILD=0`` says no; so does a
+    plain build this process could not load, see ``load_or_disable``)."""
     env = os.environ.get("GMPLAB_PLAIN_BUILD", "").strip()
     if env not in ("", "0", "1"):
         raise ValueError(f"GMPLAB_PLAIN_BUILD must be 0 or 1 (got {env!r})")
-    return env != "0"
+    return env != "0" and not _unavailable
+
+
+def load_or_disable():
+    """plain_loop(), or None with a warning when its cache folder cannot be written: every run
+    of this process then goes to the full build (slower for plain runs, the same results)."""
+    try:
+        return plain_loop()
+    except OSError as e:
+        _unavailable.append(str(e))
+        warnings.warn(
+            f"gmplab: the plain kernel build is off in this process ({e}); plain runs use the "
+            "full build (the same results, slower)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
 
 
 def optional_models_used(arrays: dict) -> list[str]:

@@ -471,8 +471,9 @@ def ensure_compiled() -> None:
             _call(run_central, central)
         finally:
             kernel_builds.finish_background_compile(background)
-        if kernel_builds.enabled():
-            _call(kernel_builds.plain_loop().run_kernel, go)
+        plain = kernel_builds.load_or_disable() if kernel_builds.enabled() else None
+        if plain is not None:
+            _call(plain.run_kernel, go)
             kernel_builds.mark_ready(kernel_version())
         _compiled = True
 

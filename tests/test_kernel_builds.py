@@ -4,6 +4,7 @@ exactly the runs that use none of those models."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -133,3 +134,21 @@ def test_a_fresh_process_loads_both_builds():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_an_unwritable_plain_cache_leaves_every_run_to_the_full_build(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    # numba itself falls back to the in-tree cache for the full build; the plain build may not
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(blocker / "cache")}
+    env.pop("GMPLAB_PLAIN_BUILD", None)
+    code = (
+        "import gmplab, sys; r = gmplab.simulate(policy='go', topology='1x2', load=0.5, "
+        "goroutines=500); print('gmplab._kernel_plain.loop' in sys.modules, "
+        "r.summary['goroutines_completed'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.split() == ["False", "500"]
+    assert "the plain kernel build is off in this process" in out.stderr
