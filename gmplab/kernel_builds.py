@@ -2,7 +2,7 @@
 
 Every optional model of the general kernel (the garbage collector, the OS layer under the Ms,
 SMT, the designs' mechanisms, Go's latency sampling) is switched on and off by run-time values,
-and those tests cost the plain ``go`` model about 4-36% while every model is off (measured
+and those tests cost the plain ``go`` model about 14-23% while every model is off (measured
 against this module's plain build: README, Speed). So the same sources are compiled twice, as a
 C++ template would be instantiated twice:
 
