@@ -465,7 +465,8 @@ def ensure_compiled() -> None:
         if _compiled:
             return
         go, central = _compile_specs()
-        background = kernel_builds.start_background_compile(kernel_version())
+        version = kernel_version()
+        background = kernel_builds.start_background_compile(version)
         try:
             _call(run_kernel, go)
             _call(run_central, central)
@@ -474,7 +475,7 @@ def ensure_compiled() -> None:
         plain = kernel_builds.load_or_disable() if kernel_builds.enabled() else None
         if plain is not None:
             _call(plain.run_kernel, go)
-            kernel_builds.mark_ready(kernel_version())
+            kernel_builds.mark_ready(version)
         _compiled = True
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from kernel_calls import assert_same_results
 
 import gmplab
 from gmplab import errors
@@ -53,29 +54,6 @@ def _run(monkeypatch, general: bool, **kw):
     return gmplab.simulate(**kw)
 
 
-def _assert_same(a, b):
-    assert len(a.replications) == len(b.replications)
-    for ra, rb in zip(a.replications, b.replications, strict=True):
-        diff = {
-            k: (ra.counters[k], rb.counters[k])
-            for k in ra.counters
-            if ra.counters[k] != rb.counters[k]
-        }
-        assert not diff, diff
-        for k in ra.hists:
-            assert np.array_equal(ra.hists[k], rb.hists[k]), k
-        for k in ("batch_count", "batch_sum", "batch_hist", "final_schedticks"):
-            assert np.array_equal(getattr(ra, k), getattr(rb, k)), k
-        sa = {k: v for k, v in ra.summary.items() if k != "wall_s"}
-        sb = {k: v for k, v in rb.summary.items() if k != "wall_s"}
-        assert sa.keys() == sb.keys()
-        for k in sa:
-            same = sa[k] == sb[k] or (
-                isinstance(sa[k], float) and np.isnan(sa[k]) and np.isnan(sb[k])
-            )
-            assert same, (k, sa[k], sb[k])
-
-
 @pytest.mark.parametrize("case", list(CASES))
 def test_same_results_as_the_general_kernel(monkeypatch, tmp_path, case):
     kw = {**BASE, **CASES[case]}
@@ -87,7 +65,7 @@ def test_same_results_as_the_general_kernel(monkeypatch, tmp_path, case):
     spec = make_spec(**kw)
     arrays = _allocate(spec, seed_state(np.random.SeedSequence(0)))
     assert use_central_loop(arrays), case
-    _assert_same(_run(monkeypatch, True, **kw), _run(monkeypatch, False, **kw))
+    assert_same_results(_run(monkeypatch, True, **kw), _run(monkeypatch, False, **kw))
 
 
 def test_max_live_fails_the_same_way(monkeypatch):
@@ -103,7 +81,7 @@ def test_max_live_fails_the_same_way(monkeypatch):
 def test_the_ring_grows(monkeypatch):
     # an overload queues far more goroutines than the ring's first 1,024 rows
     kw = {**BASE, "topology": "1x2", "load": 3.0, "goroutines": 20_000}
-    _assert_same(_run(monkeypatch, True, **kw), _run(monkeypatch, False, **kw))
+    assert_same_results(_run(monkeypatch, True, **kw), _run(monkeypatch, False, **kw))
 
 
 OUTSIDE = {

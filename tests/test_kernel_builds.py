@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from kernel_calls import assert_same_results
 
 import gmplab
 from gmplab import errors, kernel_builds
@@ -59,19 +60,6 @@ def _arrays(**kw):
     return _allocate(spec, seed_state(np.random.SeedSequence(0)))
 
 
-def _numbers(result):
-    out = []
-    for r in result.replications:
-        summary = {k: v for k, v in r.summary.items() if k != "wall_s"}
-        hists = {k: v.tolist() for k, v in r.hists.items()}
-        extra = [
-            getattr(r, k).tolist()
-            for k in ("batch_count", "batch_sum", "batch_hist", "final_schedticks")
-        ]
-        out.append((r.counters, hists, extra, repr(summary)))
-    return out
-
-
 def _run(monkeypatch, plain: bool, **kw):
     monkeypatch.setenv("GMPLAB_PLAIN_BUILD", "1" if plain else "0")
     return gmplab.simulate(**{"policy": "go", **BASE, **kw})
@@ -82,12 +70,7 @@ def test_the_plain_build_gives_the_full_builds_results(monkeypatch, case):
     kw = PLAIN_CASES[case]
     monkeypatch.delenv("GMPLAB_PLAIN_BUILD", raising=False)
     assert kernel_for(_arrays(**kw)) is kernel_builds.plain_loop().run_kernel
-    full = _run(monkeypatch, False, **kw)
-    plain = _run(monkeypatch, True, **kw)
-    assert _numbers(plain) == _numbers(full)
-    for a, b in zip(plain.replications, full.replications, strict=True):
-        for k in ("snap", "snap_p", "snap_midle"):
-            assert np.array_equal(getattr(a, k), getattr(b, k)), k
+    assert_same_results(_run(monkeypatch, True, **kw), _run(monkeypatch, False, **kw))
 
 
 def test_the_plain_build_fails_as_the_full_build_does(monkeypatch):

@@ -4,17 +4,11 @@ build has its own tests in test_kernel_builds.py)."""
 from __future__ import annotations
 
 import pytest
+from kernel_calls import assert_same_results
 
 import gmplab
 from gmplab import errors
 from gmplab.simulate import replication_threads
-
-
-def _numbers(result):
-    return [
-        (r.counters, {k: v.tolist() for k, v in r.hists.items()}, r.final_schedticks.tolist())
-        for r in result.replications
-    ]
 
 
 @pytest.mark.parametrize("policy", ["go", "central"])
@@ -24,7 +18,7 @@ def test_replications_on_threads_give_the_serial_results(monkeypatch, policy):
     serial = gmplab.simulate(**kw)
     monkeypatch.setenv("GMPLAB_THREADS", "3")
     threaded = gmplab.simulate(**kw)
-    assert _numbers(serial) == _numbers(threaded)
+    assert_same_results(serial, threaded)
     assert [r.replication for r in threaded.replications] == [0, 1, 2]
 
 
