@@ -127,6 +127,7 @@ from .consts import (
     ST_STRANDED,
 )
 from .hist import go_index, hdr_index
+from .jit import ix
 from .loop import _account_cpu, account, draw_phase, next_arrival
 from .rng import _TWO_POW_M53, uniform_open
 
@@ -191,46 +192,46 @@ def _uniform_open(s0, s1, s2, s3):
 @njit(inline="always")
 def _sift_down(heap, pos, ht, hs, n, a, i):
     """Slot a, at heap index i with a key that grew (or is new), moves down."""
-    t = ht[a]
-    sa = hs[a]
+    t = ht[ix(a)]
+    sa = hs[ix(a)]
     while True:
         c = 2 * i + 1
         if c >= n:
             break
-        ca = heap[c]
+        ca = heap[ix(c)]
         r = c + 1
         if r < n:
-            ra = heap[r]
-            if ht[ra] < ht[ca] or (ht[ra] == ht[ca] and hs[ra] < hs[ca]):
+            ra = heap[ix(r)]
+            if ht[ix(ra)] < ht[ix(ca)] or (ht[ix(ra)] == ht[ix(ca)] and hs[ix(ra)] < hs[ix(ca)]):
                 c = r
                 ca = ra
-        if ht[ca] < t or (ht[ca] == t and hs[ca] < sa):
-            heap[i] = ca
-            pos[ca] = i
+        if ht[ix(ca)] < t or (ht[ix(ca)] == t and hs[ix(ca)] < sa):
+            heap[ix(i)] = ca
+            pos[ix(ca)] = i
             i = c
         else:
             break
-    heap[i] = a
-    pos[a] = i
+    heap[ix(i)] = a
+    pos[ix(a)] = i
 
 
 @njit(inline="always")
 def _sift_up(heap, pos, ht, hs, a):
     """Slot a, whose key shrank, moves up."""
-    t = ht[a]
-    sa = hs[a]
-    i = pos[a]
+    t = ht[ix(a)]
+    sa = hs[ix(a)]
+    i = pos[ix(a)]
     while i > 0:
         parent = (i - 1) >> 1
-        b = heap[parent]
-        if ht[b] > t or (ht[b] == t and hs[b] > sa):
-            heap[i] = b
-            pos[b] = i
+        b = heap[ix(parent)]
+        if ht[ix(b)] > t or (ht[ix(b)] == t and hs[ix(b)] > sa):
+            heap[ix(i)] = b
+            pos[ix(b)] = i
             i = parent
         else:
             break
-    heap[i] = a
-    pos[a] = i
+    heap[ix(i)] = a
+    pos[ix(a)] = i
 
 
 # the Ps' fields the loop uses, one compact row each (written back into pst at the end)
@@ -265,13 +266,13 @@ V_PF = (
 def _account_pv(pv, i, col, now, w0, w1):
     """loop.account on a P's compact row (i = p * N_V): the time since its last phase change,
     clipped to the measurement window [w0, w1], goes to column col."""
-    ps = pv[i + V_PHASE_SINCE]
+    ps = pv[ix(i + V_PHASE_SINCE)]
     lo = ps if ps > w0 else w0
     hi = now if now < w1 else w1
     if hi > lo:
-        pv[i + col] += hi - lo
+        pv[ix(i + col)] += hi - lo
     if now > ps:
-        pv[i + V_PHASE_SINCE] = now
+        pv[ix(i + V_PHASE_SINCE)] = now
 
 
 # the loop's state between calls of _central_loop (it returns when the queue's ring is full,
@@ -357,6 +358,7 @@ def _central_loop(
     n_bitmap = done_bitmap.shape[0]
     nb = batch_count.shape[0]
     measured_total = n_goroutines - warm_n
+    inv_measured = 1.0 / measured_total if measured_total > 0 else 0.0
     cap = rv.shape[0] // N_Q
     seqc = x[X_SEQC]
     qh = x[X_QH]
@@ -397,7 +399,7 @@ def _central_loop(
             status = RING_FULL
             break
         a = heap[0]
-        t = ht[a]
+        t = ht[ix(a)]
         if t >= INF_NS:
             status = ST_STRANDED
             break
@@ -438,7 +440,7 @@ def _central_loop(
             s_p = 0
             if npidle > 0:
                 npidle -= 1
-                pp = pidle[npidle]
+                pp = pidle[ix(npidle)]
                 _account_pv(pv, pp * N_V, V_T_IDLE, now, w0, w1)
                 # attach_m: an idle M is woken, or one is created (central charges neither)
                 if nmidle > 0:
@@ -448,12 +450,12 @@ def _central_loop(
                     sched[S_NEXT_M_ID] += 1
                     sched[S_MCOUNT] += 1
                     n_newm += 1
-                cv[pp * N_Q + Q_ARRIVAL] = intended
-                cv[pp * N_Q + Q_REMAINING] = rem
-                cv[pp * N_Q + Q_SEQ] = seq
-                cv[pp * N_Q + Q_SINCE] = now
-                pv[pp * N_V + V_PHASE] = PH_EXEC
-                pv[pp * N_V + V_SCHED_START] = now
+                cv[ix(pp * N_Q + Q_ARRIVAL)] = intended
+                cv[ix(pp * N_Q + Q_REMAINING)] = rem
+                cv[ix(pp * N_Q + Q_SEQ)] = seq
+                cv[ix(pp * N_Q + Q_SINCE)] = now
+                pv[ix(pp * N_V + V_PHASE)] = PH_EXEC
+                pv[ix(pp * N_V + V_SCHED_START)] = now
                 s_p = seqc  # heap_set(pp, now)'s sequence number
                 seqc += 1
             else:
@@ -461,10 +463,10 @@ def _central_loop(
                 j = qh + qn
                 if j >= cap:
                     j -= cap
-                rv[j * N_Q + Q_ARRIVAL] = intended
-                rv[j * N_Q + Q_REMAINING] = rem
-                rv[j * N_Q + Q_SEQ] = seq
-                rv[j * N_Q + Q_SINCE] = now
+                rv[ix(j * N_Q + Q_ARRIVAL)] = intended
+                rv[ix(j * N_Q + Q_REMAINING)] = rem
+                rv[ix(j * N_Q + Q_SEQ)] = seq
+                rv[ix(j * N_Q + Q_SINCE)] = now
                 qn += 1
             # the next arrival
             if arrived >= n_goroutines:
@@ -484,96 +486,103 @@ def _central_loop(
                     )
                     s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
                 t_new = np.int64(arr_next_f)
-            ht[A] = t_new
-            hs[A] = seqc
+            ht[ix(A)] = t_new
+            hs[ix(A)] = seqc
             seqc += 1
             _sift_down(heap, pos, ht, hs, n_act, A, 0)
             if pp >= 0:
-                if ht[heap[0]] > now:
+                if ht[ix(heap[0])] > now:
                     xp = pp  # nothing else is due now: its execute() is the next event
                 else:
-                    ht[pp] = now
-                    hs[pp] = s_p
+                    ht[ix(pp)] = now
+                    hs[ix(pp)] = s_p
                     _sift_up(heap, pos, ht, hs, pp)
         else:
             p = a
-            ph = pv[p * N_V + V_PHASE]
+            ph = pv[ix(p * N_V + V_PHASE)]
             if ph == PH_EXEC:
                 xp = p
                 events -= 1  # counted again below
             elif ph == PH_RUN:
                 # ---- the G completes; schedule(): the queue's head, or the P parks ---------
                 _account_pv(pv, p * N_V, V_T_RUN, now, w0, w1)
-                if now - pv[p * N_V + V_WORK_T] > cv[p * N_Q + Q_REMAINING]:
+                if now - pv[ix(p * N_V + V_WORK_T)] > cv[ix(p * N_Q + Q_REMAINING)]:
                     code = 10
                 # _account_cpu: the run's CPU time inside the window
-                rs = pv[p * N_V + V_RUN_START]
+                rs = pv[ix(p * N_V + V_RUN_START)]
                 lo = rs if rs > w0 else w0
                 hi = now if now < w1 else w1
                 if hi > lo:
                     cpu_arrivals += hi - lo
                 # _record_completion
-                seq = cv[p * N_Q + Q_SEQ]
-                soj = now - cv[p * N_Q + Q_ARRIVAL]
+                seq = cv[ix(p * N_Q + Q_SEQ)]
+                soj = now - cv[ix(p * N_Q + Q_ARRIVAL)]
                 completed += 1
                 seq_sum += seq
                 c2 = 0
                 if seq < n_bitmap:
-                    if done_bitmap[seq] != 0:
+                    if done_bitmap[ix(seq)] != 0:
                         c2 = 8
                     else:
-                        done_bitmap[seq] = 1
+                        done_bitmap[ix(seq)] = 1
                 if c2 == 0:
                     if soj < 0:
                         c2 = 1
                     elif seq >= warm_n:
                         n_measured += 1
                         soj_sum += soj
-                        h_sojourn[hdr_index(soj)] += 1
-                        bi = (seq - warm_n) * nb // measured_total
-                        batch_count[bi] += 1
-                        batch_sum[bi] += soj
-                        batch_hist[bi, go_index(soj)] += 1
+                        h_sojourn[ix(hdr_index(soj))] += 1
+                        # (seq - warm_n) * nb // measured_total without a division: a
+                        # product by the reciprocal, off by at most one, then corrected
+                        qb = (seq - warm_n) * nb
+                        bi = np.int64(qb * inv_measured)
+                        if bi * measured_total > qb:
+                            bi -= 1
+                        elif (bi + 1) * measured_total <= qb:
+                            bi += 1
+                        batch_count[ix(bi)] += 1
+                        batch_sum[ix(bi)] += soj
+                        batch_hist[ix(bi), ix(go_index(soj))] += 1
                 if c2 != 0:
                     code = c2
                 live -= 1
-                pv[p * N_V + V_SCHED_START] = now
+                pv[ix(p * N_V + V_SCHED_START)] = now
                 if qn > 0:
                     # globrunqget: FOUND; its execute() is due at this same instant
                     for f in range(N_Q):
-                        cv[p * N_Q + f] = rv[qh * N_Q + f]
+                        cv[ix(p * N_Q + f)] = rv[ix(qh * N_Q + f)]
                     qh += 1
                     if qh == cap:
                         qh = 0
                     qn -= 1
-                    pv[p * N_V + V_PHASE] = PH_EXEC
+                    pv[ix(p * N_V + V_PHASE)] = PH_EXEC
                     # p is at the root: its execute() is next unless a child is due now too
                     nxt = INF_NS
                     if n_act > 1:
-                        nxt = ht[heap[1]]
-                        if n_act > 2 and ht[heap[2]] < nxt:
-                            nxt = ht[heap[2]]
+                        nxt = ht[ix(heap[1])]
+                        if n_act > 2 and ht[ix(heap[2])] < nxt:
+                            nxt = ht[ix(heap[2])]
                     if nxt > now and code == 0:
                         seqc += 1  # heap_set(p, now)'s sequence number
                         xp = p
                     else:
                         t_new = now
-                        ht[p] = t_new
-                        hs[p] = seqc
+                        ht[ix(p)] = t_new
+                        hs[ix(p)] = seqc
                         seqc += 1
                         _sift_down(heap, pos, ht, hs, n_act, p, 0)
                 else:
                     # pidleput, then stopm: the P idles, its M parks
-                    pidle[npidle] = p
+                    pidle[ix(npidle)] = p
                     npidle += 1
-                    pv[p * N_V + V_PHASE] = PH_IDLE
+                    pv[ix(p * N_V + V_PHASE)] = PH_IDLE
                     _account_pv(pv, p * N_V, V_T_SCHED, now, w0, w1)
                     if now >= w0:
                         n_sd0 += 1
                         sched_count += 1
                     nmidle += 1
-                    ht[p] = INF_NS
-                    hs[p] = seqc
+                    ht[ix(p)] = INF_NS
+                    hs[ix(p)] = seqc
                     seqc += 1
                     _sift_down(heap, pos, ht, hs, n_act, p, 0)
             else:
@@ -586,31 +595,31 @@ def _central_loop(
                 break
             p = xp
             _account_pv(pv, p * N_V, V_T_SCHED, now, w0, w1)
-            ss = pv[p * N_V + V_SCHED_START]
+            ss = pv[ix(p * N_V + V_SCHED_START)]
             if ss >= w0:
                 sd = now - ss
                 if sd == 0:
                     n_sd0 += 1  # central's execute() runs at the instant it was chosen
                 else:
-                    h_schedule[hdr_index(sd)] += 1
+                    h_schedule[ix(hdr_index(sd))] += 1
                     sched_sum += sd
                 sched_count += 1
-            pv[p * N_V + V_SCHEDTICK] += 1
-            pv[p * N_V + V_SLICE_START] = now
-            lat = now - cv[p * N_Q + Q_SINCE]
+            pv[ix(p * N_V + V_SCHEDTICK)] += 1
+            pv[ix(p * N_V + V_SLICE_START)] = now
+            lat = now - cv[ix(p * N_Q + Q_SINCE)]
             if lat < 0:
                 code = 1
-            elif cv[p * N_Q + Q_SEQ] >= warm_n:
-                h_schedlat[hdr_index(lat)] += 1
+            elif cv[ix(p * N_Q + Q_SEQ)] >= warm_n:
+                h_schedlat[ix(hdr_index(lat))] += 1
                 lat_sum += lat
                 lat_count += 1
-            pv[p * N_V + V_PHASE] = PH_RUN
-            pv[p * N_V + V_RUN_START] = now
-            pv[p * N_V + V_WORK_T] = now
-            ht[p] = now + cv[p * N_Q + Q_REMAINING]
-            hs[p] = seqc
+            pv[ix(p * N_V + V_PHASE)] = PH_RUN
+            pv[ix(p * N_V + V_RUN_START)] = now
+            pv[ix(p * N_V + V_WORK_T)] = now
+            ht[ix(p)] = now + cv[ix(p * N_Q + Q_REMAINING)]
+            hs[ix(p)] = seqc
             seqc += 1
-            if pos[p] == 0:
+            if pos[ix(p)] == 0:
                 _sift_down(heap, pos, ht, hs, n_act, p, 0)
             else:
                 _sift_up(heap, pos, ht, hs, p)
@@ -639,7 +648,7 @@ def _central_loop(
     x[X_SOJ_SUM] = soj_sum
     x[X_SCHED_SUM] = sched_sum
     x[X_SCHED_COUNT] = sched_count
-    h_schedule[hdr_index(0)] += n_sd0
+    h_schedule[ix(hdr_index(0))] += n_sd0
     x[X_LAT_SUM] = lat_sum
     x[X_LAT_COUNT] = lat_count
     x[X_CPU] = cpu_arrivals
