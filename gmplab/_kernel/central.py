@@ -358,7 +358,6 @@ def _central_loop(
     n_bitmap = done_bitmap.shape[0]
     nb = batch_count.shape[0]
     measured_total = n_goroutines - warm_n
-    inv_measured = 1.0 / measured_total if measured_total > 0 else 0.0
     cap = rv.shape[0] // N_Q
     seqc = x[X_SEQC]
     qh = x[X_QH]
@@ -532,14 +531,7 @@ def _central_loop(
                         n_measured += 1
                         soj_sum += soj
                         h_sojourn[ix(hdr_index(soj))] += 1
-                        # (seq - warm_n) * nb // measured_total without a division: a
-                        # product by the reciprocal, off by at most one, then corrected
-                        qb = (seq - warm_n) * nb
-                        bi = np.int64(qb * inv_measured)
-                        if bi * measured_total > qb:
-                            bi -= 1
-                        elif (bi + 1) * measured_total <= qb:
-                            bi += 1
+                        bi = (seq - warm_n) * nb // measured_total
                         batch_count[ix(bi)] += 1
                         batch_sum[ix(bi)] += soj
                         batch_hist[ix(bi), ix(go_index(soj))] += 1
