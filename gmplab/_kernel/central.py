@@ -190,46 +190,49 @@ def _uniform_open(s0, s1, s2, s3):
 
 
 @njit(inline="always")
-def _sift_down(heap, pos, ht, hs, n, a, i):
-    """Slot a, at heap index i with a key that grew (or is new), moves down."""
-    t = ht[ix(a)]
-    sa = hs[ix(a)]
+def _sift_down(heap, pos, kt, ks, n, a, t, sa, i):
+    """Slot a, with the key (t, sa), goes into the hole at heap index i and moves down."""
     while True:
         c = 2 * i + 1
         if c >= n:
             break
-        ca = heap[ix(c)]
         r = c + 1
-        if r < n:
-            ra = heap[ix(r)]
-            if ht[ix(ra)] < ht[ix(ca)] or (ht[ix(ra)] == ht[ix(ca)] and hs[ix(ra)] < hs[ix(ca)]):
-                c = r
-                ca = ra
-        if ht[ix(ca)] < t or (ht[ix(ca)] == t and hs[ix(ca)] < sa):
-            heap[ix(i)] = ca
-            pos[ix(ca)] = i
+        if r < n and (kt[ix(r)] < kt[ix(c)] or (kt[ix(r)] == kt[ix(c)] and ks[ix(r)] < ks[ix(c)])):
+            c = r
+        tc = kt[ix(c)]
+        if tc < t or (tc == t and ks[ix(c)] < sa):
+            kt[ix(i)] = tc
+            ks[ix(i)] = ks[ix(c)]
+            b = heap[ix(c)]
+            heap[ix(i)] = b
+            pos[ix(b)] = i
             i = c
         else:
             break
+    kt[ix(i)] = t
+    ks[ix(i)] = sa
     heap[ix(i)] = a
     pos[ix(a)] = i
 
 
 @njit(inline="always")
-def _sift_up(heap, pos, ht, hs, a):
-    """Slot a, whose key shrank, moves up."""
-    t = ht[ix(a)]
-    sa = hs[ix(a)]
-    i = pos[ix(a)]
+def _sift_up(heap, pos, kt, ks, a, t, sa, i):
+    """Slot a, with the key (t, sa) no larger than its old one, goes into the hole at heap
+    index i (its own) and moves up."""
     while i > 0:
         parent = (i - 1) >> 1
-        b = heap[ix(parent)]
-        if ht[ix(b)] > t or (ht[ix(b)] == t and hs[ix(b)] > sa):
+        tp = kt[ix(parent)]
+        if tp > t or (tp == t and ks[ix(parent)] > sa):
+            kt[ix(i)] = tp
+            ks[ix(i)] = ks[ix(parent)]
+            b = heap[ix(parent)]
             heap[ix(i)] = b
             pos[ix(b)] = i
             i = parent
         else:
             break
+    kt[ix(i)] = t
+    ks[ix(i)] = sa
     heap[ix(i)] = a
     pos[ix(a)] = i
 
@@ -327,8 +330,8 @@ def _central_loop(
     prog,
     emp,
     rsched,
-    ht,
-    hs,
+    kt,
+    ks,
     heap,
     pos,
     cv,
@@ -398,7 +401,7 @@ def _central_loop(
             status = RING_FULL
             break
         a = heap[0]
-        t = ht[ix(a)]
+        t = kt[0]
         if t >= INF_NS:
             status = ST_STRANDED
             break
@@ -485,17 +488,13 @@ def _central_loop(
                     )
                     s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
                 t_new = np.int64(arr_next_f)
-            ht[ix(A)] = t_new
-            hs[ix(A)] = seqc
+            _sift_down(heap, pos, kt, ks, n_act, A, t_new, seqc, 0)  # A is at the root
             seqc += 1
-            _sift_down(heap, pos, ht, hs, n_act, A, 0)
             if pp >= 0:
-                if ht[ix(heap[0])] > now:
+                if kt[0] > now:
                     xp = pp  # nothing else is due now: its execute() is the next event
                 else:
-                    ht[ix(pp)] = now
-                    hs[ix(pp)] = s_p
-                    _sift_up(heap, pos, ht, hs, pp)
+                    _sift_up(heap, pos, kt, ks, pp, now, s_p, pos[ix(pp)])
         else:
             p = a
             ph = pv[ix(p * N_V + V_PHASE)]
@@ -551,18 +550,15 @@ def _central_loop(
                     # p is at the root: its execute() is next unless a child is due now too
                     nxt = INF_NS
                     if n_act > 1:
-                        nxt = ht[ix(heap[1])]
-                        if n_act > 2 and ht[ix(heap[2])] < nxt:
-                            nxt = ht[ix(heap[2])]
+                        nxt = kt[1]
+                        if n_act > 2 and kt[2] < nxt:
+                            nxt = kt[2]
                     if nxt > now and code == 0:
                         seqc += 1  # heap_set(p, now)'s sequence number
                         xp = p
                     else:
-                        t_new = now
-                        ht[ix(p)] = t_new
-                        hs[ix(p)] = seqc
+                        _sift_down(heap, pos, kt, ks, n_act, p, now, seqc, 0)
                         seqc += 1
-                        _sift_down(heap, pos, ht, hs, n_act, p, 0)
                 else:
                     # pidleput, then stopm: the P idles, its M parks
                     pidle[ix(npidle)] = p
@@ -573,10 +569,8 @@ def _central_loop(
                         n_sd0 += 1
                         sched_count += 1
                     nmidle += 1
-                    ht[ix(p)] = INF_NS
-                    hs[ix(p)] = seqc
+                    _sift_down(heap, pos, kt, ks, n_act, p, INF_NS, seqc, 0)
                     seqc += 1
-                    _sift_down(heap, pos, ht, hs, n_act, p, 0)
             else:
                 code = 9
         if xp >= 0 and code == 0:
@@ -608,13 +602,13 @@ def _central_loop(
             pv[ix(p * N_V + V_PHASE)] = PH_RUN
             pv[ix(p * N_V + V_RUN_START)] = now
             pv[ix(p * N_V + V_WORK_T)] = now
-            ht[ix(p)] = now + cv[ix(p * N_Q + Q_REMAINING)]
-            hs[ix(p)] = seqc
-            seqc += 1
-            if pos[ix(p)] == 0:
-                _sift_down(heap, pos, ht, hs, n_act, p, 0)
+            t_new = now + cv[ix(p * N_Q + Q_REMAINING)]
+            i = pos[ix(p)]
+            if i == 0:
+                _sift_down(heap, pos, kt, ks, n_act, p, t_new, seqc, 0)
             else:
-                _sift_up(heap, pos, ht, hs, p)
+                _sift_up(heap, pos, kt, ks, p, t_new, seqc, i)  # its key was (INF_NS, .)
+            seqc += 1
         if code != 0:
             sched[S_INV_CODE] = code
             status = ST_INVARIANT
@@ -708,13 +702,15 @@ def run_central(
     ia_mean = fparams[F_INTERARRIVAL_NS]
     burst = arrivals == ARR_BURST
 
-    # the heap: slots 0 .. NP, keyed (time, seq) like the general kernel's
-    ht = np.full(n_act, INF_NS, dtype=np.int64)
-    hs = np.empty(n_act, dtype=np.int64)
-    heap = np.empty(n_act, dtype=np.int64)
-    pos = np.empty(n_act, dtype=np.int64)
+    # the heap of slots 0 .. NP, keyed (time, seq) like the general kernel's; the keys are
+    # kept in heap order (kt, ks at a heap index, as the C program keeps them), so a sift
+    # compares children without first looking up which slot sits there
+    kt = np.full(n_act, INF_NS, dtype=np.int64)
+    ks = np.empty(n_act, dtype=np.int64)
+    heap = np.empty(n_act, dtype=np.int64)  # the slot at each heap index
+    pos = np.empty(n_act, dtype=np.int64)  # each slot's heap index
     for i in range(n_act):
-        hs[i] = hp[HP_SEQ, i]
+        ks[i] = hp[HP_SEQ, i]  # all idle (INF_NS), in sequence order: a heap as it stands
         heap[i] = i
         pos[i] = i
     seqc = sched[S_SEQ]
@@ -748,10 +744,8 @@ def run_central(
         arr_next_f, mm_state, seg, seg_end = next_arrival(
             rng, arrivals, fparams, rsched, 0.0, mm_state, seg, seg_end
         )
-    ht[A] = np.int64(0) if burst else np.int64(arr_next_f)
-    hs[A] = seqc
+    _sift_up(heap, pos, kt, ks, A, np.int64(0) if burst else np.int64(arr_next_f), seqc, pos[A])
     seqc += 1
-    _sift_up(heap, pos, ht, hs, A)
     if warm_n == 0 or burst:
         w0 = 0
 
@@ -787,8 +781,8 @@ def run_central(
             prog,
             emp,
             rsched,
-            ht,
-            hs,
+            kt,
+            ks,
             heap,
             pos,
             cv,
