@@ -23,8 +23,9 @@ inline_helper = njit(cache=True, _nrt=False, inline="always")
 def ix(i):
     """An array index as unsigned. numba wraps a signed index that might be negative (a shift,
     a reload of the array's length and an add on every access); a hot loop's indices never
-    are, and an unsigned index skips the wrap. In central's loop that was about a tenth of its
-    time (README, Speed). Only the subscript is unsigned, the arithmetic stays int64: numba
-    widens a mix of int64 and uint64 to float64. A negative index made unsigned reads far out
-    of bounds instead of wrapping, so ix goes only where the index is known to be >= 0."""
+    are, and an unsigned index skips the wrap. In central's loop that was about an eighth of
+    its time; across the general kernel it measured nothing (README, Speed), so only central
+    uses it. Only the subscript is unsigned, the arithmetic stays int64: numba widens a mix of
+    int64 and uint64 to float64. A negative index made unsigned reads far out of bounds
+    instead of wrapping, so ix goes only where the index is known to be >= 0."""
     return np.uint64(i)
