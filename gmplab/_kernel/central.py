@@ -197,8 +197,11 @@ def _sift_down(heap, pos, kt, ks, n, a, t, sa, i):
         if c >= n:
             break
         r = c + 1
-        if r < n and (kt[ix(r)] < kt[ix(c)] or (kt[ix(r)] == kt[ix(c)] and ks[ix(r)] < ks[ix(c)])):
-            c = r
+        if r < n:
+            tr = kt[ix(r)]
+            tl = kt[ix(c)]
+            # the smaller child without a branch: c + 1 when the right one is smaller
+            c += np.int64((tr < tl) | ((tr == tl) & (ks[ix(r)] < ks[ix(c)])))
         tc = kt[ix(c)]
         if tc < t or (tc == t and ks[ix(c)] < sa):
             kt[ix(i)] = tc
