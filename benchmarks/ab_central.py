@@ -6,10 +6,10 @@ Process-to-process timings cannot settle a difference of a few percent on a shar
 (README, Speed: this one switches between two speed states about 1.45x apart). This script
 loads both loops into one process as two modules of the kernel package (the committed
 ``central.py`` as ``A``, ``OTHER.py``, for example a copy from another commit, as ``B``),
-runs them on the same M/M/16 load 0.9 model alternately with the same seeds, checks that
-every pair gave identical results, and reports the paired ratio B/A. Where a module is
-loaded also moves its speed by a few percent (two copies of one loop measured 3.6% apart), so
-the comparison runs twice in fresh processes, A loaded first and then B first, and the
+runs them alternately with the same seeds on ``make bench``'s M/M/16 load 0.9 model
+(``bench_kernel.central_kwargs``), checks that every pair gave identical results, and
+reports the paired ratio B/A. Where a module is loaded can also move its speed by a few
+percent, so the comparison runs twice in fresh processes, A loaded first and then B first, and the
 geometric mean of the two ratios cancels the load order. Each process compiles both loops
 afresh into a temporary numba cache (about 10 s each): a module compiled under one name and
 loaded from a cache under another could share compiled symbols with the other loop.
@@ -28,6 +28,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_kernel import central_kwargs  # noqa: E402  (the benchmark's model, one definition)
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "gmplab" / "_kernel" / "central.py"
@@ -55,16 +58,7 @@ def measure(first: Path, second: Path, customers: int, pairs: int) -> list[float
     sim = sys.modules["gmplab.simulate"]
     mod_first = _load(first, "_ab_first")
     mod_second = _load(second, "_ab_second")
-    spec = make_spec(
-        policy="central",
-        costs="zero",
-        topology="1x16",
-        arrival_rate_per_s=0.9 * 16 / 10e-6,
-        service="exp",
-        service_mean_ns=10_000,
-        goroutines=customers,
-        seed=1,
-    )
+    spec = make_spec(**central_kwargs(customers, seed=1))  # make bench's M/M/16 model
 
     def run(kernel, seed):
         arrays = sim._allocate(spec, seed_state(np.random.SeedSequence(seed)))
