@@ -381,6 +381,8 @@ def _allocate(spec: RunSpec, rng_state: np.ndarray) -> dict:
     hp[kc.HP_POS] = np.arange(n_actors)
     hp[kc.HP_TIME] = kc.INF_NS
     hp[kc.HP_SEQ] = np.arange(n_actors)
+    hp[kc.HP_KT] = kc.INF_NS
+    hp[kc.HP_KS] = np.arange(n_actors)
     sched[kc.S_SEQ] = n_actors  # the next event's sequence number
     return dict(
         iparams=iparams,

@@ -13,8 +13,9 @@ FEATURES = not __name__.startswith("gmplab._kernel_plain.")
 
 # the indexed event heap: one array, a row each for the heap (actors by position), each actor's
 # position in it, its event time and its sequence number (ties break by it: first scheduled,
-# first run)
-HP_ACTOR, HP_POS, HP_TIME, HP_SEQ, N_HP = range(5)
+# first run), and the same two keys again by heap position (HP_KT, HP_KS), so that a sift
+# compares two children without first loading which actors sit there (heap_set)
+HP_ACTOR, HP_POS, HP_TIME, HP_SEQ, HP_KT, HP_KS, N_HP = range(7)
 
 # --- constants of Go's runtime (proc.go / runtime2.go, go1.27.3) ------------------------------
 RUNQ_SIZE = 256  # len(p.runq): the per-P lock-free ring (runtime2.go)

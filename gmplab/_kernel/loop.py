@@ -147,6 +147,8 @@ from .consts import (
     GQS_SIZE,
     GQS_TAIL,
     HP_ACTOR,
+    HP_KS,
+    HP_KT,
     HP_POS,
     HP_SEQ,
     HP_TIME,
@@ -565,7 +567,7 @@ from .consts import (
     WOKEN_TIMER,
 )
 from .hist import go_index, hdr_index
-from .jit import helper, inline_helper
+from .jit import helper, inline_helper, ix
 from .rng import below, cheaprand32, draw_service_ns, uniform, uniform_open
 from .runq import (
     glob_batch_size,
@@ -640,16 +642,20 @@ def heap_set(hp, sched, a, t):
     sched[S_SEQ] = sa + 1
     hp[HP_TIME, a] = t
     hp[HP_SEQ, a] = sa
+    # the sift reads the keys by heap position (HP_KT, HP_KS) and moves them with the actors;
+    # every index here is >= 0, so ix() spares numba's negative-index wrap on the hot path
     n = hp.shape[1]
     i = hp[HP_POS, a]
     i0 = i
     while i > 0:
         parent = (i - 1) >> 1
-        b = hp[HP_ACTOR, parent]
-        tb = hp[HP_TIME, b]
-        if tb > t or (tb == t and hp[HP_SEQ, b] > sa):
-            hp[HP_ACTOR, i] = b
-            hp[HP_POS, b] = i
+        tb = hp[HP_KT, ix(parent)]
+        if tb > t or (tb == t and hp[HP_KS, ix(parent)] > sa):
+            b = hp[HP_ACTOR, ix(parent)]
+            hp[HP_ACTOR, ix(i)] = b
+            hp[HP_KT, ix(i)] = tb
+            hp[HP_KS, ix(i)] = hp[HP_KS, ix(parent)]
+            hp[HP_POS, ix(b)] = i
             i = parent
         else:
             break
@@ -658,25 +664,33 @@ def heap_set(hp, sched, a, t):
         c = 2 * i + 1
         if c >= n:
             break
-        ca = hp[HP_ACTOR, c]
-        tc = hp[HP_TIME, ca]
-        r = c + 1
-        if r < n:
-            ra = hp[HP_ACTOR, r]
-            tr = hp[HP_TIME, ra]
-            if tr < tc or (tr == tc and hp[HP_SEQ, ra] < hp[HP_SEQ, ca]):
-                c = r
-                ca = ra
-                tc = tr
-        if tc < t or (tc == t and hp[HP_SEQ, ca] < sa):
-            hp[HP_ACTOR, i] = ca
-            hp[HP_POS, ca] = i
+        if c + 1 < n:
+            # the smaller child without a branch: the children's times are random, so a branch
+            # here is mispredicted about half the time (as in central's sift-down)
+            tl = hp[HP_KT, ix(c)]
+            tr = hp[HP_KT, ix(c + 1)]
+            c += (tr < tl) | ((tr == tl) & (hp[HP_KS, ix(c + 1)] < hp[HP_KS, ix(c)]))
+        tc = hp[HP_KT, ix(c)]
+        sc = hp[HP_KS, ix(c)]
+        if tc < t or (tc == t and sc < sa):
+            ca = hp[HP_ACTOR, ix(c)]
+            hp[HP_ACTOR, ix(i)] = ca
+            hp[HP_KT, ix(i)] = tc
+            hp[HP_KS, ix(i)] = sc
+            hp[HP_POS, ix(ca)] = i
             i = c
             i0 = c
         else:
             break
-    hp[HP_ACTOR, i] = a
-    hp[HP_POS, a] = i
+    hp[HP_ACTOR, ix(i)] = a
+    hp[HP_KT, ix(i)] = t
+    hp[HP_KS, ix(i)] = sa
+    hp[HP_POS, ix(a)] = i
+
+
+# heap_set inlined, at the three sites every goroutine passes (the next arrival, FOUND ->
+# execute(), execute() -> running): about one heap_set per event, 99% of them at these
+heap_set_inl = inline_helper(heap_set.py_func)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -694,6 +708,9 @@ def lock_acquire(sched, costs, counters, request_ns, hold_ops):
     """sched.lock: a FIFO hand-off or spinbit mutex on a timeline (lock_at). Returns the time
     the requester has unlocked."""
     return lock_at(sched, costs, counters, request_ns, hold_ops, S_LOCK_FREE_AT, True)
+
+
+lock_acquire_inl = inline_helper(lock_acquire.py_func)  # for gq_take, on every goroutine's path
 
 
 @inline_helper
@@ -859,7 +876,7 @@ def gq_take(sched, gt, pst, runq, costs, counters, p, c, gomaxprocs, rules, batc
     if impl == GQ_LOCK:
         if not locked:
             nb = glob_batch_size(sched[S_RUNQ_SIZE], gomaxprocs, rules) if batch else 1
-            c = lock_acquire(sched, costs, counters, c, nb)
+            c = lock_acquire_inl(sched, costs, counters, c, nb)
         if batch:
             g, nb = globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules)
             return g, nb, c
@@ -898,6 +915,11 @@ def gq_take(sched, gt, pst, runq, costs, counters, p, c, gomaxprocs, rules, batc
     g, nb = gq_popbatch(sched, gt, pst, runq, p, nb, b + GQS_HEAD, b + GQS_TAIL, b + GQS_SIZE)
     sched[S_RUNQ_SIZE] -= nb
     return g, nb, c
+
+
+# the same function inlined where it is called, for the hot call sites only (every site
+# inlined would make the kernel's compile much longer for no gain at the cold ones)
+gq_take_inl = inline_helper(gq_take.py_func)
 
 
 @helper
@@ -944,7 +966,7 @@ def run_start(pst, p, now):
     pst[p, PF_WORK_ACC] = 0
 
 
-@helper
+@inline_helper
 def work_done(pst, p, now, rem, smt):
     """The CPU work the P's goroutine has done since run_start (at most rem once the speed
     may have varied: ceilings of scaled times, a step set at one speed and ended at another).
@@ -1005,7 +1027,7 @@ def p_busy(ph):
     return ph == PH_WAKE or ph == PH_EXEC or ph == PH_RUN or ph == PH_PAUSE or ph == PH_GCWORK
 
 
-@helper
+@inline_helper
 def set_phase(sched, pst, p, ph):
     """The P's phase; with the OS layer on, a P that starts or stops needing a CPU asks the
     OS for one or gives it back."""
@@ -1528,7 +1550,7 @@ def draw_phase(rng, prog, emp, i):
     )
 
 
-@helper
+@inline_helper
 def newproc1(rng, gt, prog, emp, g, cls, pc, seq, parent, arrival, now, sampling):
     """A new goroutine in row g: class cls running the program from row pc (a CPU phase by
     construction), id seq, created (or intended to arrive) at `arrival`, runnable at now."""
@@ -2471,7 +2493,7 @@ def stolen(counters, costs, pst, p, v, got):
         counters[K_STEALS_REMOTE] += 1
 
 
-@helper
+@inline_helper
 def steal_work(
     sched,
     gt,
@@ -2543,9 +2565,20 @@ def steal_work(
         last = pass_ == STEAL_TRIES - 1
         start = pst[p, PF_STEAL_START]
         stride = pst[p, PF_STEAL_STRIDE]
+        # i = k % n and v = (start + i * stride) % n, kept by addition instead of two
+        # divisions per probe (start < n, 1 <= stride <= n: one subtraction wraps v)
+        i_next = i0 % n
+        v_next = (start + i_next * stride) % n
         for k in range(i0, n * levels):
-            i = k % n
-            v = (start + i * stride) % n
+            i = i_next
+            v = v_next
+            i_next = i + 1
+            v_next = v + stride
+            if v_next >= n:
+                v_next -= n
+            if i_next == n:
+                i_next = 0
+                v_next = start
             if hier:
                 nd = node_cost(costs, CT_ORDER, me, k // n)
                 if i == 0 and nd != me and node_q and sched[gq_seg(sched, nd) + GQS_SIZE] > 0:
@@ -2609,7 +2642,7 @@ def steal_work(
     return PARK, -1, c
 
 
-@helper
+@inline_helper
 def find_runnable(
     sched,
     gt,
@@ -2688,7 +2721,7 @@ def find_runnable(
             # global
             if gq_home_size(sched, pst, p) > 0:
                 home = pst[p, PF_NODE] if sched[S_GQ_IMPL] == GQ_NODE else -1
-                g, nb, c = gq_take(
+                g, nb, c = gq_take_inl(
                     sched,
                     gt,
                     pst,
@@ -3075,7 +3108,7 @@ def next_arrival(rng, arrivals, fparams, rsched, t, mm_state, seg, seg_end):
     return t + fparams[F_INTERARRIVAL_NS], mm_state, seg, seg_end
 
 
-@helper
+@inline_helper
 def _record_completion(
     sched, gt, counters, iparams, h_sojourn, batch_count, batch_sum, batch_hist, done_bitmap, g, now
 ):
@@ -3116,6 +3149,10 @@ def _trace(trace, sched, t, kind, p, m, g, arg):
         trace[k, TR_G] = g
         trace[k, TR_ARG] = arg
         sched[S_NTRACE] = k + 1
+
+
+# as gq_take_inl: for the sites on every goroutine's path
+_trace_inl = inline_helper(_trace.py_func)
 
 
 @helper
@@ -3368,7 +3405,7 @@ def _event_loop(
                 sched[S_WINDOW_START] = intended
             if seq == n_goroutines - 1 and arrivals != ARR_BURST:
                 sched[S_WINDOW_END] = intended
-            _trace(trace, sched, now, EV_ARRIVE, -1, -1, seq, 0)
+            _trace_inl(trace, sched, now, EV_ARRIVE, -1, -1, seq, 0)
 
             if policy == POLICY_CENTRAL:
                 pp = pidleget(sched, pidle)
@@ -3552,7 +3589,7 @@ def _event_loop(
                     arr_next_f, mm_state, seg, seg_end = next_arrival(
                         rng, arrivals, fparams, rsched, arr_next_f, mm_state, seg, seg_end
                     )
-                heap_set(
+                heap_set_inl(
                     hp,
                     sched,
                     A_ARR,
@@ -4704,7 +4741,7 @@ def _event_loop(
                                 A_ARR,
                                 np.int64(arr_next_f) + arr_delay,
                             )
-                    _trace(trace, sched, now, EV_DONE, p, pst[p, PF_M], gt[g, GF_SEQ], 0)
+                    _trace_inl(trace, sched, now, EV_DONE, p, pst[p, PF_M], gt[g, GF_SEQ], 0)
                     _free_g(sched, gt, g)
                     t_sched = now
                 if pst[p, PF_PHASE] == PH_RUN and pst[p, PF_CURG] < 0:
@@ -4855,7 +4892,7 @@ def _event_loop(
                     mos_check_execute(trace, sched, pst, counters, now, p, gt[g, GF_SEQ])
                 set_phase(sched, pst, p, PH_RUN)
                 run_start(pst, p, now)
-                _trace(
+                _trace_inl(
                     trace, sched, now, EV_EXEC, p, pst[p, PF_M], gt[g, GF_SEQ], pst[p, PF_INHERIT]
                 )
                 pst[p, PF_PREEMPT] = 0
@@ -4872,7 +4909,7 @@ def _event_loop(
                             )
                             gt[g, GF_REMAINING] += work
                     gc_run_start(sched, gt, iparams, hp, A_GC, g, now)
-                heap_set(
+                heap_set_inl(
                     hp,
                     sched,
                     p,
@@ -4971,7 +5008,7 @@ def _event_loop(
                     set_phase(sched, pst, p, PH_EXEC)
                     sched[S_INHAND] += 1
                     sw = 0 if policy == POLICY_CENTRAL else costs[C_SWITCH]
-                    heap_set(hp, sched, p, c + sw)
+                    heap_set_inl(hp, sched, p, c + sw)
                 elif out == GCSTOP:
                     account(pst, sched, p, c, PF_T_SPIN if pst[p, PF_SPINNING] == 1 else PF_T_SCHED)
                     gc_stop_p(

@@ -7,7 +7,7 @@ them, so switching a feature off leaves every other draw (and so every result) u
 import numpy as np
 
 from .consts import DIST_BIMODAL, DIST_CONST, DIST_EXP, DIST_LOGNORMAL, DIST_PARETO
-from .jit import helper
+from .jit import helper, inline_helper
 
 _TWO_POW_M53 = 1.0 / 9007199254740992.0
 
@@ -55,7 +55,7 @@ def cheaprand32(s):
     return np.int64(next_u64(s) >> np.uint64(32))
 
 
-@helper
+@inline_helper
 def draw_service_ns(s, dist, mean_ns, a, b, p):
     """One service time in ns (at least 1) from a distribution given by mean and SCV.
 

@@ -177,7 +177,7 @@ def glob_batch_size(size, gomaxprocs, rules):
         return 0
     if not (rules & RULE_BATCH_FORMULA):
         return 1
-    n = size // gomaxprocs + 1
+    n = 1 if size < gomaxprocs else size // gomaxprocs + 1  # spares a division most of the time
     if n > size:
         n = size
     if n > GLOBAL_BATCH_MAX:
@@ -193,7 +193,7 @@ def runqput_tail(pst, runq, p, g):
     pst[p, PF_TAIL] = t + 1
 
 
-@helper
+@inline_helper
 def globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules):
     """globrunqgetbatch + runqputbatch: take n Gs, return the first, queue the rest on p's ring.
 
@@ -312,7 +312,7 @@ def steal_count(n, rules):
     return 1
 
 
-@helper
+@inline_helper
 def runqsteal(pst, runq, p, victim, rules):
     """runqsteal's ring part: grab ceil(half) of victim's ring from its head into p's ring.
 
