@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ab_pairs import paired_walls  # noqa: E402
 from bench_kernel import central_kwargs  # noqa: E402  (the benchmark's model, one definition)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,17 +71,8 @@ def measure(first: Path, second: Path, customers: int, pairs: int) -> list[float
 
     run(mod_first.run_central, 1)  # compiles
     run(mod_second.run_central, 1)
-    ratios = []
-    for i in range(pairs):
-        kernels = (mod_first.run_central, mod_second.run_central)
-        order = (0, 1) if i % 2 == 0 else (1, 0)  # alternate which runs first in a pair
-        out = {}
-        for j in order:
-            out[j] = run(kernels[j], 100 + i)
-        if not all((x == y).all() for x, y in zip(out[0][1], out[1][1])):
-            raise SystemExit(f"pair {i}: the two loops gave different results")
-        ratios.append(out[1][0] / out[0][0])
-    return ratios
+    walls = paired_walls(run, mod_first.run_central, mod_second.run_central, pairs, "loops")
+    return [b / a for a, b in walls]
 
 
 def main(argv=None) -> int:
