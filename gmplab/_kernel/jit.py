@@ -15,7 +15,9 @@ from numba import njit
 helper = njit(cache=True, _nrt=False)
 # small helpers on the hot path with few call sites: inlined into their callers at numba's IR
 # level (a numba call passes every array as a struct and checks a status on return; lock_at
-# as a call cost about 300 ns per goroutine at GOMAXPROCS 1)
+# as a call cost about 300 ns per goroutine at GOMAXPROCS 1). A helper with many call sites
+# gets an inlined twin, inline_helper(f.py_func), used at its hot sites only (README, Speed:
+# inlining heap_set, gq_take, _trace and set_phase everywhere made the compile 1.6x).
 inline_helper = njit(cache=True, _nrt=False, inline="always")
 
 
@@ -24,8 +26,9 @@ def ix(i):
     """An array index as unsigned. numba wraps a signed index that might be negative (a shift,
     a reload of the array's length and an add on every access); a hot loop's indices never
     are, and an unsigned index skips the wrap. In central's loop that was about an eighth of
-    its time; across the general kernel it measured nothing (README, Speed), so only central
-    uses it. Only the subscript is unsigned, the arithmetic stays int64: numba widens a mix of
-    int64 and uint64 to float64. A negative index made unsigned reads far out of bounds
-    instead of wrapping, so ix goes only where the index is known to be >= 0."""
+    its time; across the general kernel it measured nothing (README, Speed), so there only
+    heap_set's sift uses it. Only the subscript is unsigned, the arithmetic stays int64:
+    numba widens a mix of int64 and uint64 to float64. A negative index made unsigned reads
+    far out of bounds instead of wrapping, so ix goes only where the index is known to be
+    >= 0."""
     return np.uint64(i)

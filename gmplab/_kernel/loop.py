@@ -1550,12 +1550,15 @@ def draw_phase(rng, prog, emp, i):
     )
 
 
+draw_phase_inl = inline_helper(draw_phase.py_func)  # for newproc1: every goroutine's first phase
+
+
 @inline_helper
 def newproc1(rng, gt, prog, emp, g, cls, pc, seq, parent, arrival, now, sampling):
     """A new goroutine in row g: class cls running the program from row pc (a CPU phase by
     construction), id seq, created (or intended to arrive) at `arrival`, runnable at now."""
     gt[g, GF_ARRIVAL] = arrival
-    gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, pc)
+    gt[g, GF_REMAINING] = draw_phase_inl(rng, prog, emp, pc)
     gt[g, GF_PC] = pc
     gt[g, GF_SEQ] = seq
     gt[g, GF_LAST_CORE] = -1
@@ -2533,6 +2536,7 @@ def steal_work(
     avoid = (mechs & MECH_MIGRATION_AVOID) != 0
     total = loads_total(pst) - p_load(pst, p) if avoid else 0  # the thief's own not counted
     me = pst[p, PF_NODE]
+    probe_ns = node_cost(costs, CT_PROBE, 0, 0)  # one node: every probe costs the same
     pass_ = pst[p, PF_STEAL_PASS]
     i0 = pst[p, PF_STEAL_I]
     if resume:
@@ -2612,7 +2616,7 @@ def steal_work(
                 counters[K_STEALS_DENIED] += 1
                 continue
             if not idle:
-                c += node_cost(costs, CT_PROBE, pst[p, PF_NODE], pst[v, PF_NODE])
+                c += probe_ns if nn == 1 else node_cost(costs, CT_PROBE, me, pst[v, PF_NODE])
                 counters[K_STEAL_PROBES] += 1
                 g, got = runqsteal(pst, runq, p, v, rules)
                 if got > 0:

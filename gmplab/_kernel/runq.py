@@ -205,7 +205,7 @@ def globrunqgetbatch(sched, gt, pst, runq, p, gomaxprocs, rules):
     return gq_popbatch(sched, gt, pst, runq, p, n, S_RUNQ_HEAD, S_RUNQ_TAIL, S_RUNQ_SIZE)
 
 
-@helper
+@inline_helper
 def gq_popbatch(sched, gt, pst, runq, p, n, head, tail, size):
     """Take n Gs from the head of a FIFO of goroutines (gq_push's slots): return the first
     and queue the rest on p's ring (runqputbatch). Returns (g, n taken)."""
