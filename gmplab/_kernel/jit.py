@@ -5,12 +5,17 @@
 increments and decrements of their reference counts. Measured (issue 13 note): those atomics
 were about 40% of the event loop's time once ``run_kernel`` grew past the size where numba's
 reference-count pruning gives up. Functions that allocate (``run_kernel``, the table growers)
-keep NRT (``njit(cache=True)``). ``inline_helper``: the same, inlined where it is called.
-``ix``: an array index as unsigned, for the hot loops.
+keep NRT (``njit(cache=True)``). ``inline_helper``: the same, inlined where it is called
+(numba's inliner made cheaper to compile by gmplab/_numba_inline_fix.py, applied here before
+anything compiles). ``ix``: an array index as unsigned, for the hot loops.
 """
 
 import numpy as np
 from numba import njit
+
+from gmplab import _numba_inline_fix
+
+_numba_inline_fix.apply()
 
 helper = njit(cache=True, _nrt=False)
 # small helpers on the hot path with few call sites: inlined into their callers at numba's IR
