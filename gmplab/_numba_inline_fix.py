@@ -8,7 +8,7 @@ deep-copies it block by block, twice (once to mutate, once to return an unmutate
 its only caller, ``InlineInlinables._do_work``, throws away). Each block's deep copy also
 copies the whole variable scope its variables point to, so a copy costs blocks x variables:
 quadratic in the callee's size. This is numba's issue #8989 ("Spurious deep copies in
-inlining"; #9204 and PR #9245 fixed a smaller part of it in 0.59). In gmplab's general kernel
+inlining", open when checked; PR #9245 fixed a smaller part of it). In gmplab's general kernel
 the copies were about a quarter of the compile (a cProfile of a cold build of the plain
 kernel: 151 s of 557 s under the profiler).
 
