@@ -37,8 +37,9 @@ from __future__ import annotations
 import copy as _copy
 import hashlib
 import inspect
-import os
 import threading
+
+from gmplab.errors import env_switch
 
 ENV = "GMPLAB_NUMBA_INLINE_FIX"
 
@@ -67,10 +68,7 @@ class _OwnedIR:
 def enabled() -> bool:
     """Whether the environment allows the fix (``GMPLAB_NUMBA_INLINE_FIX``: unset or 1 yes, 0
     no)."""
-    v = os.environ.get(ENV, "").strip()
-    if v not in ("", "0", "1"):
-        raise ValueError(f"{ENV} must be 0 or 1 (got {v!r})")
-    return v != "0"
+    return env_switch(ENV)
 
 
 def _source_hash(obj) -> str:
@@ -109,7 +107,6 @@ def apply() -> str:
                 f"checked against (0.68.1) in {', '.join(bad)}"
             )
             return _status
-        own = icc.InlineWorker.inline_function
 
         def inline_function(self, caller_ir, block, i, function, arg_typs=None):
             # numba's inline_function, with inline_ir's two deep copies of the IR skipped:
@@ -123,7 +120,6 @@ def apply() -> str:
             finally:
                 icc.copy = saved
 
-        inline_function.__wrapped_numba__ = own
         icc.InlineWorker.inline_function = inline_function
         _status = "applied"
         return _status

@@ -1,5 +1,16 @@
 """Errors users see: one line naming the parameter and what is allowed."""
 
+import os
+
+
+def env_switch(name: str) -> bool:
+    """An on/off switch in the environment: unset or 1 is on, 0 off; anything else is refused,
+    naming the variable."""
+    v = os.environ.get(name, "").strip()
+    if v not in ("", "0", "1"):
+        raise ValueError(f"{name} must be 0 or 1 (got {v!r})")
+    return v != "0"
+
 
 class SpecError(ValueError):
     """A parameter outside its allowed range (raised before the kernel runs)."""

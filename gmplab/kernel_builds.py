@@ -42,6 +42,7 @@ import numba
 from numba.core import config as numba_config
 
 from ._kernel import consts as kc
+from .errors import env_switch
 
 PLAIN_PACKAGE = "gmplab._kernel_plain"
 _KERNEL_DIR = Path(__file__).parent / "_kernel"
@@ -54,10 +55,7 @@ _unavailable: list[str] = []  # why this process cannot load the plain build (th
 def enabled() -> bool:
     """Whether runs may go to the plain build (``GMPLAB_PLAIN_BUILD=0`` says no; so does a
     plain build this process could not load, see ``load_or_disable``)."""
-    env = os.environ.get("GMPLAB_PLAIN_BUILD", "").strip()
-    if env not in ("", "0", "1"):
-        raise ValueError(f"GMPLAB_PLAIN_BUILD must be 0 or 1 (got {env!r})")
-    return env != "0" and not _unavailable
+    return env_switch("GMPLAB_PLAIN_BUILD") and not _unavailable
 
 
 def load_or_disable():

@@ -77,18 +77,14 @@ NESTED = textwrap.dedent(
 KERNEL = textwrap.dedent(
     """
     import sys
-    import numpy as np
     import gmplab.simulate
     from gmplab import _numba_inline_fix, kernel_builds
-    from gmplab._kernel.rng import seed_state
     from numba.core.registry import CPUDispatcher
 
     sim = sys.modules["gmplab.simulate"]
     loop = kernel_builds.plain_loop()
     print(_numba_inline_fix.status(), file=sys.stderr)
-    go, _ = sim._compile_specs()
-    arrays = sim._allocate(go, seed_state(np.random.SeedSequence(0)))
-    loop.run_kernel(*[arrays[k] for k in sim._ARG_ORDER])
+    sim._call(loop.run_kernel, sim._compile_specs()[0])
     for name in sorted(dir(loop)):
         d = getattr(loop, name)
         if isinstance(d, CPUDispatcher) and d.signatures:
