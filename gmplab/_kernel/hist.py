@@ -58,7 +58,7 @@ def _ctlz64(typingctx, x):
     return sig, codegen
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True)
 def hdr_index(value_ns):
     """HDR cell of a non-negative value in ns; the overflow cell for values >= 2**47."""
     if value_ns > HDR_MAX_TRACKABLE_NS:
@@ -68,7 +68,7 @@ def hdr_index(value_ns):
     return ((bucket + 1) << HDR_SUB_BUCKET_HALF_COUNT_MAGNITUDE) + (sub - HDR_SUB_BUCKET_HALF_COUNT)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True)
 def go_index(value_ns):
     """Cell of Go's 162-count ``/sched`` layout for a value in ns (negative -> underflow)."""
     if value_ns < 0:

@@ -567,7 +567,7 @@ from .consts import (
     WOKEN_TIMER,
 )
 from .hist import go_index, hdr_index
-from .jit import helper, inline_helper, ix
+from .jit import helper, hot_helper, inline_helper, ix
 from .rng import below, cheaprand32, draw_service_ns, uniform, uniform_open
 from .runq import (
     glob_batch_size,
@@ -696,14 +696,14 @@ heap_set_inl = inline_helper(heap_set.py_func)
 # ---------------------------------------------------------------------------------------------
 # sched.lock, the idle lists, time accounting
 # ---------------------------------------------------------------------------------------------
-@helper
+@hot_helper
 def node_cost(costs, table, i, j):
     """What a machine table (consts.CT_*) charges between NUMA nodes i and j."""
     nn = costs[N_COSTS]
     return costs[N_COSTS + 1 + table * nn * nn + i * nn + j]
 
 
-@helper
+@hot_helper
 def lock_acquire(sched, costs, counters, request_ns, hold_ops):
     """sched.lock: a FIFO hand-off or spinbit mutex on a timeline (lock_at). Returns the time
     the requester has unlocked."""
@@ -922,7 +922,7 @@ def gq_take(sched, gt, pst, runq, costs, counters, p, c, gomaxprocs, rules, batc
 gq_take_inl = inline_helper(gq_take.py_func)
 
 
-@helper
+@hot_helper
 def account(pst, sched, p, now, col):
     """Add the time since the P's last phase change to column col, clipped to the window."""
     a = pst[p, PF_PHASE_SINCE]
@@ -948,7 +948,7 @@ def account(pst, sched, p, now, col):
 # when it is back. Sysmon, the netpoller's M and syscall Ms are not charged a core (they run
 # for microseconds; the OS gives waking threads the CPU first) but stop when throttled.
 # ---------------------------------------------------------------------------------------------
-@helper
+@hot_helper
 def _scale(x, num, den):
     """ceil(x * num / den) for times that may be huge (a hog's 2**60), saturating short of
     INF_NS."""
@@ -958,7 +958,7 @@ def _scale(x, num, den):
     return np.int64(v)
 
 
-@helper
+@hot_helper
 def run_start(pst, p, now):
     """The P's goroutine starts a stretch of CPU work now."""
     pst[p, PF_RUN_START] = now
@@ -978,7 +978,7 @@ def work_done(pst, p, now, rem, smt):
     return w if w < rem else rem
 
 
-@helper
+@hot_helper
 def run_end(pst, p, now, rem):
     """When rem ns of CPU work started now end at the P's speed."""
     s = pst[p, PF_SPEED]
@@ -1311,7 +1311,7 @@ def quota_unthrottle(hp, sched, pst, a_first_wall, a_end):
     return d
 
 
-@helper
+@hot_helper
 def pidleput(sched, pst, pidle, p):
     """pidleput: the P joins the idle stack (LIFO, as sched.pidle)."""
     pidle[sched[S_NPIDLE]] = p
@@ -1319,7 +1319,7 @@ def pidleput(sched, pst, pidle, p):
     set_phase(sched, pst, p, PH_IDLE)
 
 
-@helper
+@hot_helper
 def pidleget(sched, pidle):
     """pidleget: the most recently idled P, or -1."""
     n = sched[S_NPIDLE]
@@ -2907,7 +2907,7 @@ def _grow_gt(gt, cap_new):
     return out
 
 
-@helper
+@hot_helper
 def g_take(sched, gt, counters, max_live):
     """gfget / malg: a free goroutine row (run_kernel keeps enough rows free for the event
     loop: see g_grow). Returns -1 when max_live goroutines are alive."""
@@ -3187,7 +3187,7 @@ def mos_check_execute(trace, sched, pst, counters, t, p, gid):
                 break
 
 
-@helper
+@hot_helper
 def _account_cpu(sched, counters, cls, start, end):
     """A goroutine ran [start, end): add what fell inside the measurement window to its class."""
     ws = sched[S_WINDOW_START]
@@ -3276,7 +3276,7 @@ def wake_dedicated(sched, gt, pst, counters, costs, hp, trace, q, now):
     return True
 
 
-@helper
+@hot_helper
 def _free_g(sched, gt, g):
     gt[g, GF_LINK] = sched[S_GFREE]
     sched[S_GFREE] = g

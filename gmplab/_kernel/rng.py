@@ -7,17 +7,17 @@ them, so switching a feature off leaves every other draw (and so every result) u
 import numpy as np
 
 from .consts import DIST_BIMODAL, DIST_CONST, DIST_EXP, DIST_LOGNORMAL, DIST_PARETO
-from .jit import helper, inline_helper
+from .jit import hot_helper, inline_helper
 
 _TWO_POW_M53 = 1.0 / 9007199254740992.0
 
 
-@helper
+@hot_helper
 def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@helper
+@hot_helper
 def next_u64(s):
     """xoshiro256+ (Blackman and Vigna): the top 53 bits are used for doubles."""
     result = s[0] + s[3]
@@ -31,25 +31,25 @@ def next_u64(s):
     return result
 
 
-@helper
+@hot_helper
 def uniform(s):
     """A double in [0, 1)."""
     return np.float64(next_u64(s) >> np.uint64(11)) * _TWO_POW_M53
 
 
-@helper
+@hot_helper
 def uniform_open(s):
     """A double in (0, 1]: safe for log()."""
     return 1.0 - uniform(s)
 
 
-@helper
+@hot_helper
 def below(s, n):
     """An int in [0, n) (multiply-high of 53 random bits; bias below 2**-40 for n < 2**13)."""
     return np.int64(uniform(s) * n)
 
 
-@helper
+@hot_helper
 def cheaprand32(s):
     """A uint32 as Go's cheaprand() gives to stealOrder.start."""
     return np.int64(next_u64(s) >> np.uint64(32))

@@ -53,7 +53,7 @@ from .consts import (
     S_RUNQ_SIZE,
     S_RUNQ_TAIL,
 )
-from .jit import helper, inline_helper
+from .jit import helper, hot_helper, inline_helper
 
 
 @inline_helper
@@ -68,19 +68,19 @@ def os_on(sched):
     return FEATURES and sched[S_OS_MODE] != OS_OFF
 
 
-@helper
+@hot_helper
 def runq_len(pst, p):
     """t - h: the ring's length (what schedtrace prints per P; runnext excluded)."""
     return pst[p, PF_TAIL] - pst[p, PF_HEAD]
 
 
-@helper
+@hot_helper
 def runq_empty(pst, p):
     """runqempty: the ring and runnext are both empty."""
     return pst[p, PF_TAIL] == pst[p, PF_HEAD] and pst[p, PF_RUNNEXT] < 0
 
 
-@helper
+@hot_helper
 def gq_push(sched, gt, head, tail, size, g):
     """Append g to a FIFO of goroutines linked through GF_LINK (schedlink), whose head, tail
     and length live at sched[head], sched[tail], sched[size]: the global run queue, a
@@ -94,7 +94,7 @@ def gq_push(sched, gt, head, tail, size, g):
     sched[size] += 1
 
 
-@helper
+@hot_helper
 def gq_pop(sched, gt, head, tail, size):
     """Take the goroutine at the head of such a FIFO (-1 when it is empty)."""
     g = sched[head]
@@ -107,13 +107,13 @@ def gq_pop(sched, gt, head, tail, size):
     return g
 
 
-@helper
+@hot_helper
 def globrunqput(sched, gt, g):
     """globrunqput: append g to the global queue's tail (an intrusive list via schedlink)."""
     gq_push(sched, gt, S_RUNQ_HEAD, S_RUNQ_TAIL, S_RUNQ_SIZE, g)
 
 
-@helper
+@hot_helper
 def globrunqget(sched, gt):
     """globrunqget: pop one G from the global queue's head, or -1."""
     return gq_pop(sched, gt, S_RUNQ_HEAD, S_RUNQ_TAIL, S_RUNQ_SIZE)
@@ -167,7 +167,7 @@ def gq_put1(sched, gt, g):
     gq_put(sched, gt, g)
 
 
-@helper
+@hot_helper
 def glob_batch_size(size, gomaxprocs, rules):
     """globrunqgetbatch's n: min(len(runq)/2 = 128, size, size/gomaxprocs + 1).
 
@@ -284,7 +284,7 @@ def runqput(sched, gt, pst, runq, p, g, next_, rules):
     return runqputslow(sched, gt, pst, runq, p, g, rules)
 
 
-@helper
+@hot_helper
 def runqget(pst, runq, p, rules):
     """runqget: runnext first (inheriting the time slice), else the ring's head.
 
@@ -302,7 +302,7 @@ def runqget(pst, runq, p, rules):
     return g, False
 
 
-@helper
+@hot_helper
 def steal_count(n, rules):
     """runqgrab's n - n/2: the ceiling of half the victim's ring (1 with the rule off)."""
     if n <= 0:
