@@ -688,8 +688,21 @@ def heap_set(hp, sched, a, t):
     hp[HP_POS, ix(a)] = i
 
 
-# heap_set inlined, at the three sites every goroutine passes (the next arrival, FOUND ->
-# execute(), execute() -> running): about one heap_set per event, 99% of them at these
+@inline_helper
+def arr_set(hp, sched, a, t):
+    """heap_set for the arrival stream (actor a = NP), which is kept out of the heap: its key
+    (time, sequence number) is stored by actor and the event loop compares it with the heap's
+    top, so the next event is the same one the heap would give. The stream is never off the
+    CPU (the OS layer freezes Ps and the wall-clock actors after it), so heap_set's deferral
+    does not apply. Its entry in the heap stays at "never" from the start."""
+    sa = sched[S_SEQ]
+    sched[S_SEQ] = sa + 1
+    hp[HP_TIME, a] = t
+    hp[HP_SEQ, a] = sa
+
+
+# heap_set inlined, at the two sites every goroutine passes besides its arrival (arr_set):
+# FOUND -> execute(), execute() -> running; with the next arrival, 99% of the calls
 heap_set_inl = inline_helper(heap_set.py_func)
 
 
@@ -3377,6 +3390,10 @@ def _event_loop(
             status = ST_GROW
             break
         a = hp[HP_ACTOR, 0]
+        # the arrival stream is kept out of the heap (arr_set): it goes first if its key is less
+        t_arr = hp[HP_TIME, A_ARR]
+        if t_arr < hp[HP_KT, 0] or (t_arr == hp[HP_KT, 0] and hp[HP_SEQ, A_ARR] < hp[HP_KS, 0]):
+            a = A_ARR
         now = hp[HP_TIME, a]
         if now >= INF_NS:
             status = ST_STRANDED
@@ -3565,25 +3582,25 @@ def _event_loop(
                     counters[K_NEEDSPIN_SETS] += 1
             # next arrival
             if sched[S_ARRIVED] >= n_goroutines:
-                heap_set(hp, sched, A_ARR, INF_NS)
+                arr_set(hp, sched, A_ARR, INF_NS)
             elif arrivals == ARR_BURST:
                 nxt = now
                 if path == PATH_SPAWN and (policy == POLICY_GO):
                     nxt = now + costs[C_NEWPROC]
-                heap_set(hp, sched, A_ARR, nxt)
+                arr_set(hp, sched, A_ARR, nxt)
             elif arrivals == ARR_CLOSED:
                 # this client now waits for its reply; the next request is the next to wake
                 cl_pop(clh, sched)
                 if sched[S_CL_N] > 0:
                     arr_next_f = float(clh[0])
-                    heap_set(
+                    arr_set(
                         hp,
                         sched,
                         A_ARR,
                         np.int64(arr_next_f) + arr_delay,
                     )
                 else:
-                    heap_set(hp, sched, A_ARR, INF_NS)
+                    arr_set(hp, sched, A_ARR, INF_NS)
             else:
                 if arrivals == ARR_POISSON:
                     arr_next_f += -np.log(uniform_open(rng)) * ia_mean
@@ -3593,7 +3610,7 @@ def _event_loop(
                     arr_next_f, mm_state, seg, seg_end = next_arrival(
                         rng, arrivals, fparams, rsched, arr_next_f, mm_state, seg, seg_end
                     )
-                heap_set_inl(
+                arr_set(
                     hp,
                     sched,
                     A_ARR,
@@ -4739,7 +4756,7 @@ def _event_loop(
                         cl_push(clh, sched, wake)
                         if hp[HP_TIME, A_ARR] >= INF_NS or wake < np.int64(arr_next_f):
                             arr_next_f = float(clh[0])
-                            heap_set(
+                            arr_set(
                                 hp,
                                 sched,
                                 A_ARR,
@@ -5215,9 +5232,9 @@ def run_kernel(
             first = 0
         if policy == POLICY_CENTRAL or policy == POLICY_PARTITIONED:
             first = 0
-        heap_set(hp, sched, A_ARR, first)
+        arr_set(hp, sched, A_ARR, first)
     else:
-        heap_set(hp, sched, A_ARR, np.int64(arr_next_f) + arr_delay)
+        arr_set(hp, sched, A_ARR, np.int64(arr_next_f) + arr_delay)
     if policy == POLICY_GO:
         sched[S_SYSMON_DELAY_US] = SYSMON_MIN_DELAY_US
         heap_set(hp, sched, A_SYSMON, SYSMON_MIN_DELAY_US * 1000)
