@@ -28,9 +28,9 @@ inline_helper = njit(cache=True, _nrt=False, inline="always")
 # sched.lock's cost): inlined by LLVM (their alwaysinline attribute), not by numba. numba links
 # a callee's LLVM module into its caller's, yet LLVM's own inliner had left these as calls in
 # the event loop (a line-level profile put samples on their entry lines: uniform_open and
-# next_u64 alone 11% of the kernel's samples); LLVM inlining costs no numba re-typing per site
-# (the full build's cold compile +4%) and took 5% off the `go` kernel's time (README, Speed:
-# fourth pass).
+# next_u64 alone about 10% of the kernel's samples); LLVM inlining costs no numba re-typing
+# per site (the full build's cold compile +4%) and took 5% off the `go` kernel's time
+# (README, Speed: fourth pass).
 hot_helper = njit(cache=True, _nrt=False, forceinline=True)
 
 

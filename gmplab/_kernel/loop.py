@@ -693,8 +693,8 @@ def arr_set(hp, sched, a, t):
     """heap_set for the arrival stream (actor a = NP), which is kept out of the heap: its key
     (time, sequence number) is stored by actor and the event loop compares it with the heap's
     top, so the next event is the same one the heap would give. The stream is never off the
-    CPU (the OS layer freezes Ps and the wall-clock actors after it), so heap_set's deferral
-    does not apply. Its entry in the heap stays at "never" from the start."""
+    CPU (the OS layer freezes only Ps and the wall-clock actors numbered after it), so
+    heap_set's deferral does not apply. Its entry in the heap stays at "never" from the start."""
     sa = sched[S_SEQ]
     sched[S_SEQ] = sa + 1
     hp[HP_TIME, a] = t
