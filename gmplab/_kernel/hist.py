@@ -14,15 +14,18 @@ Two layouts live here, both as plain int64 count arrays so the kernel can fill t
   Every GO edge is an HDR edge, so GO counts are derived exactly from HDR counts after a run
   (``hdr_to_go``): one record per value in the hot loop is enough.
 
-The kernel calls only the ``@njit`` functions; the statistics module wraps the Python ones.
+The kernel calls only the jitted functions (``hot_helper``: inlined into its loops); the
+statistics module wraps the Python ones.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.extending import intrinsic
+
+from .jit import hot_helper
 
 # --- HDR layout (2 significant digits) --------------------------------------------------------
 HDR_SIGNIFICANT_DIGITS = 2
@@ -58,7 +61,7 @@ def _ctlz64(typingctx, x):
     return sig, codegen
 
 
-@njit(cache=True, forceinline=True)
+@hot_helper
 def hdr_index(value_ns):
     """HDR cell of a non-negative value in ns; the overflow cell for values >= 2**47."""
     if value_ns > HDR_MAX_TRACKABLE_NS:
@@ -68,7 +71,7 @@ def hdr_index(value_ns):
     return ((bucket + 1) << HDR_SUB_BUCKET_HALF_COUNT_MAGNITUDE) + (sub - HDR_SUB_BUCKET_HALF_COUNT)
 
 
-@njit(cache=True, forceinline=True)
+@hot_helper
 def go_index(value_ns):
     """Cell of Go's 162-count ``/sched`` layout for a value in ns (negative -> underflow)."""
     if value_ns < 0:

@@ -25,12 +25,12 @@ helper = njit(cache=True, _nrt=False)
 # inlining heap_set, gq_take, _trace and set_phase everywhere made the compile 1.6x).
 inline_helper = njit(cache=True, _nrt=False, inline="always")
 # small helpers with many call sites (the random draws, the intrusive queues, time accounting,
-# sched.lock's cost): inlined by LLVM (their alwaysinline attribute), not by numba. numba links
-# a callee's LLVM module into its caller's, yet LLVM's own inliner had left these as calls in
-# the event loop (a line-level profile put samples on their entry lines: uniform_open and
-# next_u64 alone about 10% of the kernel's samples); LLVM inlining costs no numba re-typing
-# per site (the full build's cold compile +4%) and took 5% off the `go` kernel's time
-# (README, Speed: fourth pass).
+# sched.lock's cost, the histogram cells): inlined by LLVM (their alwaysinline attribute), not
+# by numba. numba links a callee's LLVM module into its caller's, yet LLVM's own inliner had
+# left these as calls in the event loop (a line-level profile put samples on their entry
+# lines: uniform_open and next_u64 alone about 10% of the kernel's samples); LLVM inlining
+# costs no numba re-typing per site (the full build's cold compile +4%) and took 5% off the
+# `go` kernel's time (README, Speed: fourth pass).
 hot_helper = njit(cache=True, _nrt=False, forceinline=True)
 
 
