@@ -16,7 +16,8 @@ C++ template would be instantiated twice:
 (tests/test_kernel_builds.py). ``GMPLAB_PLAIN_BUILD=0`` in the environment sends every run to
 the full build instead.
 
-numba's on-disk cache keys a function by its file and name, not by the globals it read, so the
+numba's on-disk cache keys a function by its file and name, and checks it against the kernel's
+sources (gmplab/_numba_cache_stamp.py), not against the globals it read, so the
 plain build keeps its own cache directory (``plain_cache_dir``): a subfolder of
 ``NUMBA_CACHE_DIR`` when that is set, else of the kernel's ``__pycache__`` when it is writable,
 else of the user's cache folder. Compiling costs about as long as the full build (3-4 min on
@@ -41,6 +42,7 @@ from pathlib import Path
 import numba
 from numba.core import config as numba_config
 
+from . import _numba_cache_stamp
 from ._kernel import consts as kc
 from .errors import env_switch
 
@@ -117,7 +119,11 @@ def _numba_cache_at(folder: Path):
     fallback to the in-tree cache would mix the builds)."""
     old = numba_config.CACHE_DIR, numba_config.CACHE_LOCATOR_CLASSES
     numba_config.CACHE_DIR = str(folder)
-    numba_config.CACHE_LOCATOR_CLASSES = "UserProvidedCacheLocator"
+    # the kernel's files by the folder-stamped locator (gmplab/_numba_cache_stamp.py), anything
+    # else by numba's own; both into folder
+    numba_config.CACHE_LOCATOR_CLASSES = (
+        f"{_numba_cache_stamp.USER_PROVIDED_PATH},UserProvidedCacheLocator"
+    )
     try:
         yield
     finally:

@@ -8,14 +8,22 @@ reference-count pruning gives up. Functions that allocate (``run_kernel``, the t
 keep NRT (``njit(cache=True)``). ``inline_helper``: the same, inlined where it is called
 (numba's inliner made cheaper to compile by gmplab/_numba_inline_fix.py, applied here before
 anything compiles). ``ix``: an array index as unsigned, for the hot loops.
+
+Every cached function of the kernel is checked against all of the kernel's files, not only its
+own: a compiled function carries its inlined and linked callees, which numba's own check misses
+(gmplab/_numba_cache_stamp.py, covering this folder here, before anything is decorated).
 """
+
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
-from gmplab import _numba_inline_fix
+from gmplab import _numba_cache_stamp, _numba_inline_fix
 
 _numba_inline_fix.apply()
+_numba_cache_stamp.apply()
+_numba_cache_stamp.cover(Path(__file__).parent)
 
 helper = njit(cache=True, _nrt=False)
 # small helpers on the hot path with few call sites: inlined into their callers at numba's IR
