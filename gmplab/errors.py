@@ -3,13 +3,13 @@
 import os
 
 
-def env_switch(name: str) -> bool:
-    """An on/off switch in the environment: unset or 1 is on, 0 off; anything else is refused,
-    naming the variable."""
+def env_switch(name: str, default: bool = True) -> bool:
+    """An on/off switch in the environment: 1 is on, 0 off, unset the default; anything else is
+    refused, naming the variable."""
     v = os.environ.get(name, "").strip()
     if v not in ("", "0", "1"):
         raise ValueError(f"{name} must be 0 or 1 (got {v!r})")
-    return v != "0"
+    return default if v == "" else v == "1"
 
 
 class SpecError(ValueError):

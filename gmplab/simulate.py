@@ -18,7 +18,7 @@ from ._kernel.central import fastpath_ok, run_central
 from ._kernel.hist import HDR_ARRAY_LEN
 from ._kernel.loop import run_kernel
 from ._kernel.rng import seed_state
-from .errors import KernelError, ResourceLimitError
+from .errors import KernelError, ResourceLimitError, env_switch
 from .params import RunSpec, gc_workers, make_spec, normalize_program, service_params
 from .result import Replication, Result
 
@@ -492,8 +492,8 @@ def compile_plain_build() -> None:
 def use_central_loop(arrays: dict) -> bool:
     """Whether this run goes to the central policy's own loop (``_kernel/central.py``: the
     general kernel's results, bit for bit, faster). ``GMPLAB_GENERAL_KERNEL=1`` in the
-    environment sends every run to the general kernel instead."""
-    if os.environ.get("GMPLAB_GENERAL_KERNEL", "") not in ("", "0"):
+    environment sends every run to the general kernel instead (0 or unset: not)."""
+    if env_switch("GMPLAB_GENERAL_KERNEL", default=False):
         return False
     return fastpath_ok(arrays)
 

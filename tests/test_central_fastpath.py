@@ -116,3 +116,8 @@ def test_the_environment_switch(monkeypatch):
     assert not use_central_loop(arrays)
     monkeypatch.setenv("GMPLAB_GENERAL_KERNEL", "0")
     assert use_central_loop(arrays)
+    monkeypatch.delenv("GMPLAB_GENERAL_KERNEL")
+    assert use_central_loop(arrays)
+    monkeypatch.setenv("GMPLAB_GENERAL_KERNEL", "yes")  # a typo is refused, not read as on
+    with pytest.raises(ValueError, match="GMPLAB_GENERAL_KERNEL must be 0 or 1"):
+        use_central_loop(arrays)
