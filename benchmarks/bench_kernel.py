@@ -20,7 +20,13 @@ One run of this script:
 
 2. times gmplab's ``go`` policy at GOMAXPROCS 1, 4, 16, 64 and 128 (load 0.9, exponential
    service of mean 10 us, default costs, ``global`` arrivals, invariants off, compile excluded)
-   and prints goroutines per second and ns per goroutine.
+   and prints goroutines per second and ns per goroutine;
+
+3. the paired rows (``--pairs``): short runs in alternating pairs, each row's figure the median
+   of the pairs' ratios, since this machine's speed swings from one run to the next (see
+   FEATURES_OFF_PAIRS): C against ``central`` and against ``go`` at GOMAXPROCS 64; the plain
+   ``go`` call against the same call with every feature named off; the full kernel build against
+   the plain build at each GOMAXPROCS; then replications on threads and a sweep on processes.
 
 Every contender runs ``--repeat`` times, interleaved (C, gmplab, SimPy, C, gmplab, ...), with
 seeds ``--seed + i``; throughput figures are medians over the repeats.
@@ -339,57 +345,140 @@ SWEEP_LOADS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)  # the sweep row's poi
 SWEEP_WORKERS = 2
 
 
-def features_off_rows(simulate, goroutines: int, repeat: int, seed: int) -> dict:
-    """The plain go call against the same call with every feature named at its off value,
-    interleaved; medians of goroutines per second."""
+# The paired rows: alternating pairs of short runs, the median of the pairs' ratios. This
+# machine's speed swings by up to 1.5x from one run of a few hundred milliseconds to the next
+# (the same call twice: 180 and 320 ms), so a ratio of two medians of three long runs took
+# those swings in whole, while the two runs of a pair mostly share the machine's state: 41 pairs
+# of 100,000 goroutines gave 1.003, 1.002 and 0.998 for the same call on both sides, 9 pairs of
+# 1,000,000 gave 0.991, 0.967 and 0.947.
+FEATURES_OFF_PAIRS = 41  # the plain call against every feature named off, GOMAXPROCS 4
+FEATURES_OFF_GOROUTINES = 100_000
+BUILDS_PAIRS = 21  # the full build against the plain build, at each GOMAXPROCS of the grid
+BUILDS_GOROUTINES = 200_000
+C_PAIRS = 21  # C against gmplab central, and against go at GOMAXPROCS 64
+C_PAIRS_CUSTOMERS = 500_000
+C_PAIRS_GO_PROCS = 64
+C_PAIRS_GOROUTINES = 200_000
+
+
+def _pairs(run_a, run_b, pairs: int) -> list[tuple[dict, dict]]:
+    """pairs runs of each of two calls, back to back, the order alternating (A first in even
+    pairs, B first in odd): a drift of the machine's speed within a pair then falls on each
+    side equally often. run_a and run_b take the pair's index."""
+    out = []
+    for i in range(pairs):
+        if i % 2 == 0:
+            a = run_a(i)
+            b = run_b(i)
+        else:
+            b = run_b(i)
+            a = run_a(i)
+        out.append((a, b))
+    return out
+
+
+def _same_result(a: dict, b: dict) -> bool:
+    return a["sojourn_p99_ns"] == b["sojourn_p99_ns"] and a["events"] == b["events"]
+
+
+def features_off_rows(simulate, goroutines: int, pairs: int, seed: int) -> dict:
+    """The plain go call against the same call with every feature named at its off value, in
+    alternating pairs (the same seed within a pair, so the two runs must agree); the ratio is
+    the median of the pairs' ratios, each pair's two runs a second apart. This machine's speed
+    drifts by tens of percent within minutes (README, Speed), which a ratio of two medians of
+    three runs took in whole: it read 0.77 to 1.10 for the same build on both sides."""
     plain = go_kwargs(FEATURES_OFF_PROCS, goroutines, seed)
     run_gmplab(simulate, go_kwargs(FEATURES_OFF_PROCS, WARMUP_GOROUTINES, seed))
-    rates: dict[str, list[float]] = {"plain": [], "features off": []}
-    for i in range(repeat):
-        for name in rates:
+
+    def run(off: bool):
+        def call(i: int) -> dict:
             kw = go_kwargs(FEATURES_OFF_PROCS, goroutines, seed + i)
-            if name != "plain":
+            if off:
                 kw.update(FEATURES_OFF)
-            r = run_gmplab(simulate, kw)
-            rates[name].append(r["customers"] / r["wall_s"])
-    out = {k: _median(v) for k, v in rates.items()}
-    out["ratio"] = out["features off"] / out["plain"]
+            return run_gmplab(simulate, kw)
+
+        return call
+
+    done = _pairs(run(False), run(True), pairs)
+    rate = {
+        "plain": [a["customers"] / a["wall_s"] for a, _ in done],
+        "features off": [b["customers"] / b["wall_s"] for _, b in done],
+    }
+    ratios = [off / pl for pl, off in zip(rate["plain"], rate["features off"], strict=True)]
+    out = {k: _median(v) for k, v in rate.items()}
+    out["ratio"] = _median(ratios)
+    out["ratio_min"], out["ratio_max"] = min(ratios), max(ratios)
+    out["ratios"] = ratios
+    out["pairs"] = pairs
+    out["identical"] = all(_same_result(a, b) for a, b in done)
     out["gomaxprocs"] = FEATURES_OFF_PROCS
     out["goroutines_per_run"] = plain["goroutines"]
     return out
 
 
-def builds_rows(simulate, goroutines: int, repeat: int, seed: int) -> dict:
+def c_pairs_rows(simulate, pairs: int, seed: int, customers: int, goroutines: int) -> dict:
+    """The C program against gmplab central (the same M/M/16 model, the same customers), and
+    against go at GOMAXPROCS C_PAIRS_GO_PROCS, in alternating pairs: the medians of the pairs'
+    ratios of speed, gmplab's customers (goroutines for go) per second over C's customers per
+    second, as the main table's gmplab/C. That one is a ratio of medians of three long runs
+    each, so it moves with the machine's state from run to run; these move much less."""
+    out = {"pairs": pairs, "customers": customers, "goroutines": goroutines}
+    for name, make in (
+        ("central", lambda i: central_kwargs(customers, seed + i)),
+        ("go", lambda i: go_kwargs(C_PAIRS_GO_PROCS, goroutines, seed + i)),
+    ):
+        run_gmplab(simulate, make(0) | {"goroutines": WARMUP_GOROUTINES})
+        done = _pairs(
+            lambda i: run_c(customers, seed + i),
+            lambda i, m=make: run_gmplab(simulate, m(i)),
+            pairs,
+        )
+        ns_c = [c["wall_s"] * 1e9 / c["customers"] for c, _ in done]
+        ns_g = [g["wall_s"] * 1e9 / g["customers"] for _, g in done]
+        ratios = [c / g for g, c in zip(ns_g, ns_c, strict=True)]  # speed, as gmplab/C above
+        out[name] = {
+            "ns_c": _median(ns_c),
+            "ns_gmplab": _median(ns_g),
+            "ratio": _median(ratios),
+            "ratio_min": min(ratios),
+            "ratio_max": max(ratios),
+            "ratios": ratios,
+        }
+    out["go_procs"] = C_PAIRS_GO_PROCS
+    return out
+
+
+def builds_rows(simulate, goroutines: int, pairs: int, seed: int) -> dict:
     """The `go` rows in the full build (GMPLAB_PLAIN_BUILD=0: every optional model compiled in
     and switched off) against the plain build that plain runs go to (gmplab/kernel_builds.py:
-    GC, the OS layer, SMT, the designs' mechanisms and Go's latency sampling compiled out),
-    interleaved in this process: what those models would cost a plain run. The runs must agree
-    to the last digit."""
+    GC, the OS layer, SMT, the designs' mechanisms and Go's latency sampling compiled out), in
+    alternating pairs in this process: what those models would cost a plain run. The ratio is
+    the median of the pairs' ratios. The runs must agree to the last digit."""
     rows = []
     same = True
     old = os.environ.get("GMPLAB_PLAIN_BUILD")
+
+    def run(flag: str, procs: int, n: int):
+        def call(i: int) -> dict:
+            os.environ["GMPLAB_PLAIN_BUILD"] = flag
+            return run_gmplab(simulate, go_kwargs(procs, n, seed + i))
+
+        return call
+
     try:
         for procs in GOMAXPROCS_GRID:
-            runs: dict[str, list[dict]] = {"0": [], "1": []}
-            for flag in runs:
-                os.environ["GMPLAB_PLAIN_BUILD"] = flag
-                run_gmplab(simulate, go_kwargs(procs, WARMUP_GOROUTINES, seed))
-            for i in range(repeat):
-                for flag in runs:
-                    os.environ["GMPLAB_PLAIN_BUILD"] = flag
-                    runs[flag].append(run_gmplab(simulate, go_kwargs(procs, goroutines, seed + i)))
-            same &= all(
-                a["sojourn_p99_ns"] == b["sojourn_p99_ns"] and a["events"] == b["events"]
-                for a, b in zip(runs["0"], runs["1"], strict=True)
-            )
-            ns_full = _median([r["wall_s"] * 1e9 / r["customers"] for r in runs["0"]])
-            ns_plain = _median([r["wall_s"] * 1e9 / r["customers"] for r in runs["1"]])
+            for flag in ("0", "1"):
+                run(flag, procs, WARMUP_GOROUTINES)(0)
+            done = _pairs(run("0", procs, goroutines), run("1", procs, goroutines), pairs)
+            same &= all(_same_result(a, b) for a, b in done)
+            ns_full = [a["wall_s"] * 1e9 / a["customers"] for a, _ in done]
+            ns_plain = [b["wall_s"] * 1e9 / b["customers"] for _, b in done]
             rows.append(
                 {
                     "gomaxprocs": procs,
-                    "ns_full": ns_full,
-                    "ns_plain": ns_plain,
-                    "ratio": ns_full / ns_plain,
+                    "ns_full": _median(ns_full),
+                    "ns_plain": _median(ns_plain),
+                    "ratio": _median([f / p for f, p in zip(ns_full, ns_plain, strict=True)]),
                 }
             )
     finally:
@@ -400,31 +489,44 @@ def builds_rows(simulate, goroutines: int, repeat: int, seed: int) -> dict:
     return {"rows": rows, "identical": same}
 
 
-def threads_rows(simulate, goroutines: int, seed: int, replications: int = 4) -> dict:
-    """simulate(replications=R) with its replications on 1 thread and on one per CPU."""
+PARALLEL_PAIRS = 5  # alternating pairs of the threads and sweep rows (each a few seconds)
+
+
+def threads_rows(simulate, goroutines: int, seed: int, pairs: int, replications: int = 4) -> dict:
+    """simulate(replications=R) with its replications on 1 thread and on one per CPU, in
+    alternating pairs; the medians of the wall times and of the pairs' speed-ups."""
     kw = go_kwargs(16, goroutines, seed)
     kw["replications"] = replications
-    out = {}
-    for n in ("1", str(len(os.sched_getaffinity(0)))):
-        os.environ["GMPLAB_THREADS"] = n
-        t0 = time.perf_counter()
-        _call(simulate, kw)
-        out[n] = time.perf_counter() - t0
-    os.environ.pop("GMPLAB_THREADS", None)
-    (one, many) = list(out)
+    many = str(len(os.sched_getaffinity(0)))
+
+    def on(n: str):
+        def call(i: int) -> float:
+            os.environ["GMPLAB_THREADS"] = n
+            t0 = time.perf_counter()
+            _call(simulate, kw)
+            return time.perf_counter() - t0
+
+        return call
+
+    try:
+        done = _pairs(on("1"), on(many), pairs)
+    finally:
+        os.environ.pop("GMPLAB_THREADS", None)
     return {
         "replications": replications,
         "threads": int(many),
-        "serial_s": out[one],
-        "threads_s": out[many],
-        "speedup": out[one] / out[many],
+        "pairs": pairs,
+        "serial_s": _median([a for a, _ in done]),
+        "threads_s": _median([b for _, b in done]),
+        "speedup": _median([a / b for a, b in done]),
         "goroutines_per_replication": goroutines,
     }
 
 
-def sweep_rows(goroutines: int, seed: int) -> dict:
+def sweep_rows(goroutines: int, seed: int, pairs: int) -> dict:
     """A sweep of len(SWEEP_LOADS) go points (GOMAXPROCS 4, one replication each) run
-    in-process and on gmplab.sweep's process pool (warm: the pool is started once before)."""
+    in-process and on gmplab.sweep's process pool (warm: the pool is started once before), in
+    alternating pairs; the medians of the wall times and of the pairs' speed-ups."""
     from gmplab import sweep as gsweep
 
     def make(n):
@@ -437,18 +539,24 @@ def sweep_rows(goroutines: int, seed: int) -> dict:
 
     opts = {"use_cache": False, "progress": False, "verbose": False}
     gsweep.run(make(WARMUP_GOROUTINES), "processes", SWEEP_WORKERS, **opts)  # start the pool
-    times = {}
-    for executor in ("serial", "processes"):
-        t0 = time.perf_counter()
-        gsweep.run(make(goroutines), executor, SWEEP_WORKERS, **opts)
-        times[executor] = time.perf_counter() - t0
+
+    def on(executor: str):
+        def call(i: int) -> float:
+            t0 = time.perf_counter()
+            gsweep.run(make(goroutines), executor, SWEEP_WORKERS, **opts)
+            return time.perf_counter() - t0
+
+        return call
+
+    done = _pairs(on("serial"), on("processes"), pairs)
     return {
         "points": len(SWEEP_LOADS),
         "goroutines_per_point": goroutines,
         "workers": SWEEP_WORKERS,
-        "serial_s": times["serial"],
-        "pool_s": times["processes"],
-        "speedup": times["serial"] / times["processes"],
+        "pairs": pairs,
+        "serial_s": _median([a for a, _ in done]),
+        "pool_s": _median([b for _, b in done]),
+        "speedup": _median([a / b for a, b in done]),
     }
 
 
@@ -591,8 +699,27 @@ def extra_tables(extra: dict) -> str:
             f"\n\n| `go`, GOMAXPROCS {off['gomaxprocs']} | goroutines/s |\n|---|---:|\n"
             f"| plain call | {off['plain'] / 1e6:.3f} M |\n"
             f"| every feature named at its off value | {off['features off'] / 1e6:.3f} M |\n"
-            f"| ratio | {off['ratio']:.3f} |"
+            f"| ratio (median of {off['pairs']} alternating pairs' ratios) | "
+            f"{off['ratio']:.3f} (pairs {off['ratio_min']:.3f} to {off['ratio_max']:.3f}) |\n\n"
+            f"(results identical in every pair: {off['identical']})"
         )
+    cp = extra.get("c_pairs")
+    if cp:
+        out += (
+            f"\n\n| {cp['pairs']} alternating pairs with the C program | C ns/customer "
+            "(median) | gmplab ns/customer or goroutine (median) | gmplab/C speed, median of "
+            "the pairs' ratios (range) |\n|---|---:|---:|---|\n"
+        )
+        for name, label in (
+            ("central", f"`central`, {cp['customers']:,} customers"),
+            ("go", f"`go` GOMAXPROCS {cp['go_procs']}, {cp['goroutines']:,} goroutines"),
+        ):
+            r = cp[name]
+            out += (
+                f"| {label} | {r['ns_c']:.0f} | {r['ns_gmplab']:.0f} | {r['ratio']:.3f} "
+                f"({r['ratio_min']:.3f} to {r['ratio_max']:.3f}) |\n"
+            )
+        out = out.rstrip("\n")
     st = extra.get("builds")
     if st and st.get("rows"):
         out += (
@@ -611,7 +738,7 @@ def extra_tables(extra: dict) -> str:
             f"{th['goroutines_per_replication']:,} goroutines each | wall s |\n|---|---:|\n"
             f"| 1 thread | {th['serial_s']:.2f} |\n"
             f"| {th['threads']} threads | {th['threads_s']:.2f} |\n"
-            f"| speed-up | {th['speedup']:.2f}x |"
+            f"| speed-up (median of {th['pairs']} alternating pairs) | {th['speedup']:.2f}x |"
         )
     sw = extra.get("sweep")
     if sw:
@@ -620,7 +747,7 @@ def extra_tables(extra: dict) -> str:
             f"wall s |\n|---|---:|\n"
             f"| serial (in-process) | {sw['serial_s']:.2f} |\n"
             f"| process pool, {sw['workers']} workers (warm) | {sw['pool_s']:.2f} |\n"
-            f"| speed-up | {sw['speedup']:.2f}x |"
+            f"| speed-up (median of {sw['pairs']} alternating pairs) | {sw['speedup']:.2f}x |"
         )
     return out
 
@@ -654,6 +781,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         help="runs per contender, interleaved; medians reported (default 3)",
     )
+    ap.add_argument(
+        "--pairs",
+        type=int,
+        default=None,
+        help=(
+            f"alternating pairs of each paired row (default: features off {FEATURES_OFF_PAIRS}, "
+            f"builds {BUILDS_PAIRS}, C {C_PAIRS}, threads and sweep {PARALLEL_PAIRS}; --quick 3)"
+        ),
+    )
     ap.add_argument("--seed", type=int, default=1, help="seed of the first run (then +1 ...)")
     ap.add_argument("--quick", action="store_true", help="small runs: a smoke test")
     ap.add_argument("--skip-c", action="store_true", help="no C reference (no gcc needed)")
@@ -675,8 +811,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.goroutines = min(args.customers, 100_000) if args.quick else args.customers
     if args.repeat is None:
         args.repeat = 3
-    if min(args.customers, args.simpy_customers, args.goroutines, args.repeat) < 1:
-        ap.error("--customers, --simpy-customers, --goroutines and --repeat must be >= 1")
+    if args.pairs is None and args.quick:
+        args.pairs = 3
+    if min(args.customers, args.simpy_customers, args.goroutines, args.repeat) < 1 or (
+        args.pairs is not None and args.pairs < 1
+    ):
+        ap.error("--customers, --simpy-customers, --goroutines, --repeat and --pairs must be >= 1")
     return args
 
 
@@ -780,20 +920,50 @@ def main(argv=None) -> int:
 
     extra: dict = {}
     if simulate is not None and not args.skip_go:
-        off = features_off_rows(simulate, args.goroutines, args.repeat, args.seed)
+        off = features_off_rows(
+            simulate,
+            min(args.goroutines, FEATURES_OFF_GOROUTINES),
+            args.pairs or FEATURES_OFF_PAIRS,
+            args.seed,
+        )
         extra["features_off"] = off
         print(
             f"features off (GOMAXPROCS {off['gomaxprocs']}): plain {off['plain'] / 1e6:.3f} M/s, "
             f"every feature named off {off['features off'] / 1e6:.3f} M/s, "
-            f"ratio {off['ratio']:.3f}",
+            f"median ratio of {off['pairs']} pairs {off['ratio']:.3f} "
+            f"({off['ratio_min']:.3f} to {off['ratio_max']:.3f}), identical {off['identical']}",
             flush=True,
         )
+    if simulate is not None and not args.skip_go and not args.skip_c:
+        cp = c_pairs_rows(
+            simulate,
+            args.pairs or C_PAIRS,
+            args.seed,
+            min(args.customers, C_PAIRS_CUSTOMERS),
+            min(args.goroutines, C_PAIRS_GOROUTINES),
+        )
+        extra["c_pairs"] = cp
+        for name in ("central", "go"):
+            r = cp[name]
+            print(
+                f"{cp['pairs']} pairs with C, {name}: gmplab/C speed {r['ratio']:.3f} "
+                f"({r['ratio_min']:.3f} to {r['ratio_max']:.3f}); C {r['ns_c']:.0f} ns, "
+                f"gmplab {r['ns_gmplab']:.0f} ns",
+                flush=True,
+            )
     if simulate is not None and not args.skip_go and not args.skip_builds:
-        st = builds_rows(simulate, args.goroutines, args.repeat, args.seed)
+        st = builds_rows(
+            simulate, min(args.goroutines, BUILDS_GOROUTINES), args.pairs or BUILDS_PAIRS, args.seed
+        )
         extra["builds"] = st
         print(f"full build / plain build: {st}", flush=True)
     if simulate is not None and not args.skip_sweep:
-        th = threads_rows(simulate, max(args.goroutines // 2, WARMUP_GOROUTINES), args.seed)
+        th = threads_rows(
+            simulate,
+            max(args.goroutines // 2, WARMUP_GOROUTINES),
+            args.seed,
+            args.pairs or PARALLEL_PAIRS,
+        )
         extra["threads"] = th
         print(
             f"replications on threads: 1 thread {th['serial_s']:.2f} s, {th['threads']} threads "
@@ -801,7 +971,9 @@ def main(argv=None) -> int:
             flush=True,
         )
     if simulate is not None and not args.skip_sweep:
-        sw = sweep_rows(max(args.goroutines // 4, WARMUP_GOROUTINES), args.seed)
+        sw = sweep_rows(
+            max(args.goroutines // 4, WARMUP_GOROUTINES), args.seed, args.pairs or PARALLEL_PAIRS
+        )
         extra["sweep"] = sw
         print(
             f"sweep of {sw['points']} points x {sw['goroutines_per_point']:,} goroutines: "
