@@ -58,6 +58,9 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from ab_pairs import alternating_pairs  # noqa: E402  (the pairing the A/B tools use)
+
 C_SOURCE = HERE / "mmc.c"
 BUILD_DIR = HERE / "build"  # git-ignored
 C_BINARY = BUILD_DIR / "mmc"
@@ -361,22 +364,6 @@ C_PAIRS_GO_PROCS = 64
 C_PAIRS_GOROUTINES = 200_000
 
 
-def _pairs(run_a, run_b, pairs: int) -> list[tuple[dict, dict]]:
-    """pairs runs of each of two calls, back to back, the order alternating (A first in even
-    pairs, B first in odd): a drift of the machine's speed within a pair then falls on each
-    side equally often. run_a and run_b take the pair's index."""
-    out = []
-    for i in range(pairs):
-        if i % 2 == 0:
-            a = run_a(i)
-            b = run_b(i)
-        else:
-            b = run_b(i)
-            a = run_a(i)
-        out.append((a, b))
-    return out
-
-
 def _same_result(a: dict, b: dict) -> bool:
     return a["sojourn_p99_ns"] == b["sojourn_p99_ns"] and a["events"] == b["events"]
 
@@ -399,7 +386,7 @@ def features_off_rows(simulate, goroutines: int, pairs: int, seed: int) -> dict:
 
         return call
 
-    done = _pairs(run(False), run(True), pairs)
+    done = list(alternating_pairs(run(False), run(True), pairs))
     rate = {
         "plain": [a["customers"] / a["wall_s"] for a, _ in done],
         "features off": [b["customers"] / b["wall_s"] for _, b in done],
@@ -428,10 +415,12 @@ def c_pairs_rows(simulate, pairs: int, seed: int, customers: int, goroutines: in
         ("go", lambda i: go_kwargs(C_PAIRS_GO_PROCS, goroutines, seed + i)),
     ):
         run_gmplab(simulate, make(0) | {"goroutines": WARMUP_GOROUTINES})
-        done = _pairs(
-            lambda i: run_c(customers, seed + i),
-            lambda i, m=make: run_gmplab(simulate, m(i)),
-            pairs,
+        done = list(
+            alternating_pairs(
+                lambda i: run_c(customers, seed + i),
+                lambda i, m=make: run_gmplab(simulate, m(i)),
+                pairs,
+            )
         )
         ns_c = [c["wall_s"] * 1e9 / c["customers"] for c, _ in done]
         ns_g = [g["wall_s"] * 1e9 / g["customers"] for _, g in done]
@@ -469,7 +458,8 @@ def builds_rows(simulate, goroutines: int, pairs: int, seed: int) -> dict:
         for procs in GOMAXPROCS_GRID:
             for flag in ("0", "1"):
                 run(flag, procs, WARMUP_GOROUTINES)(0)
-            done = _pairs(run("0", procs, goroutines), run("1", procs, goroutines), pairs)
+            full, plain = run("0", procs, goroutines), run("1", procs, goroutines)
+            done = list(alternating_pairs(full, plain, pairs))
             same &= all(_same_result(a, b) for a, b in done)
             ns_full = [a["wall_s"] * 1e9 / a["customers"] for a, _ in done]
             ns_plain = [b["wall_s"] * 1e9 / b["customers"] for _, b in done]
@@ -509,7 +499,7 @@ def threads_rows(simulate, goroutines: int, seed: int, pairs: int, replications:
         return call
 
     try:
-        done = _pairs(on("1"), on(many), pairs)
+        done = list(alternating_pairs(on("1"), on(many), pairs))
     finally:
         os.environ.pop("GMPLAB_THREADS", None)
     return {
@@ -548,7 +538,7 @@ def sweep_rows(goroutines: int, seed: int, pairs: int) -> dict:
 
         return call
 
-    done = _pairs(on("serial"), on("processes"), pairs)
+    done = list(alternating_pairs(on("serial"), on("processes"), pairs))
     return {
         "points": len(SWEEP_LOADS),
         "goroutines_per_point": goroutines,
