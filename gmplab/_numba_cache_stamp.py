@@ -15,9 +15,9 @@ requests #8396 and #9563 proposed stamping a function by its callees' files too;
 The fix: the kernel's functions are cached by locators that stamp an entry with a hash of every
 ``.py`` file in the kernel's folder (its names and contents). An edit anywhere in the kernel
 then makes every kernel function's cache entry stale, and each compiles afresh once, as
-``simulate.kernel_version()`` (the hash the sweep cache is keyed by) already assumes. Where the
-cache lives does not change: the locators are numba's own (``NUMBA_CACHE_DIR``, then the
-kernel's ``__pycache__``, then the user's cache folder), with only the stamp replaced.
+``simulate.kernel_version()`` (this same hash, recorded with every result) already assumes.
+Where the cache lives does not change: the locators are numba's own (``NUMBA_CACHE_DIR``, then
+the kernel's ``__pycache__``, then the user's cache folder), with only the stamp replaced.
 
 ``cover(folder)`` names a folder whose functions get the stamp (the kernel's ``jit.py`` covers
 its own folder); numba's own locators still serve every other function. ``apply()`` puts the

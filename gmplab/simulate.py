@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import threading
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import designs, kernel_builds
+from . import _numba_cache_stamp, designs, kernel_builds
 from ._kernel import consts as kc
 from ._kernel.central import fastpath_ok, run_central
 from ._kernel.hist import HDR_ARRAY_LEN
@@ -28,11 +27,9 @@ SNAPSHOTS_MAX = 200_000  # schedtrace snapshots kept per run (the rest are count
 
 
 def kernel_version() -> str:
-    """Hash of the kernel's sources: changes whenever results may change."""
-    h = hashlib.sha256()
-    for f in sorted((Path(__file__).parent / "_kernel").glob("*.py")):
-        h.update(f.read_bytes())
-    return h.hexdigest()[:12]
+    """Hash of the kernel's sources: changes whenever results may change. The same hash stamps
+    the kernel's numba cache (gmplab/_numba_cache_stamp.py), memoised while no file changes."""
+    return _numba_cache_stamp.folder_stamp(Path(__file__).parent / "_kernel")[:12]
 
 
 def _program_rows(phases) -> tuple:
