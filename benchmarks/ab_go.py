@@ -13,8 +13,11 @@ in one process, on the same seeds, on ``make bench``'s `go` model (``bench_kerne
 load 0.9, exp service 10 us, default costs, global arrivals, invariants off) at GOMAXPROCS P,
 and every pair's results (counters, histograms, batch means) must be identical. It prints the
 median ratio B/A of the kernel times. Process-to-process timings cannot settle a few percent
-on a shared machine (README, Speed); pairs in one process can. Both kernels are the full
-build (every optional model compiled in and off), as the package name decides that.
+on a shared machine (README, Speed); pairs in one process can, down to the two compiles
+themselves: the committed kernel against a copy of its own tree read 0.967 (30 pairs,
+2026-11-28; presumably where each compile's code lands in memory), so a ratio within about
+4% of 1 is no change. Both kernels are the full build (every optional model compiled in and
+off), as the package name decides that.
 
 The arrays are allocated by this checkout's ``simulate``; the other kernel must take the
 same arguments (checked: ``run_kernel``'s parameter names) and no more heap rows than this
