@@ -368,6 +368,20 @@ def _same_result(a: dict, b: dict) -> bool:
     return a["sojourn_p99_ns"] == b["sojourn_p99_ns"] and a["events"] == b["events"]
 
 
+def _paired(first: list[float], second: list[float]) -> dict:
+    """Every paired row's figures: the medians of each side's values and of the pairs' ratios
+    first / second, with the ratios' range."""
+    ratios = [a / b for a, b in zip(first, second, strict=True)]
+    return {
+        "first": _median(first),
+        "second": _median(second),
+        "ratio": _median(ratios),
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
+        "ratios": ratios,
+    }
+
+
 def features_off_rows(simulate, goroutines: int, pairs: int, seed: int) -> dict:
     """The plain go call against the same call with every feature named at its off value, in
     alternating pairs (the same seed within a pair, so the two runs must agree); the ratio is
@@ -387,15 +401,11 @@ def features_off_rows(simulate, goroutines: int, pairs: int, seed: int) -> dict:
         return call
 
     done = list(alternating_pairs(run(False), run(True), pairs))
-    rate = {
-        "plain": [a["customers"] / a["wall_s"] for a, _ in done],
-        "features off": [b["customers"] / b["wall_s"] for _, b in done],
-    }
-    ratios = [off / pl for pl, off in zip(rate["plain"], rate["features off"], strict=True)]
-    out = {k: _median(v) for k, v in rate.items()}
-    out["ratio"] = _median(ratios)
-    out["ratio_min"], out["ratio_max"] = min(ratios), max(ratios)
-    out["ratios"] = ratios
+    out = _paired(
+        [b["customers"] / b["wall_s"] for _, b in done],
+        [a["customers"] / a["wall_s"] for a, _ in done],
+    )
+    out["features off"], out["plain"] = out.pop("first"), out.pop("second")
     out["pairs"] = pairs
     out["identical"] = all(_same_result(a, b) for a, b in done)
     out["gomaxprocs"] = FEATURES_OFF_PROCS
@@ -422,17 +432,13 @@ def c_pairs_rows(simulate, pairs: int, seed: int, customers: int, goroutines: in
                 pairs,
             )
         )
-        ns_c = [c["wall_s"] * 1e9 / c["customers"] for c, _ in done]
-        ns_g = [g["wall_s"] * 1e9 / g["customers"] for _, g in done]
-        ratios = [c / g for g, c in zip(ns_g, ns_c, strict=True)]  # speed, as gmplab/C above
-        out[name] = {
-            "ns_c": _median(ns_c),
-            "ns_gmplab": _median(ns_g),
-            "ratio": _median(ratios),
-            "ratio_min": min(ratios),
-            "ratio_max": max(ratios),
-            "ratios": ratios,
-        }
+        # C's time over gmplab's: gmplab's speed over C's, as gmplab/C above
+        r = _paired(
+            [c["wall_s"] * 1e9 / c["customers"] for c, _ in done],
+            [g["wall_s"] * 1e9 / g["customers"] for _, g in done],
+        )
+        r["ns_c"], r["ns_gmplab"] = r.pop("first"), r.pop("second")
+        out[name] = r
     out["go_procs"] = C_PAIRS_GO_PROCS
     return out
 
@@ -461,14 +467,16 @@ def builds_rows(simulate, goroutines: int, pairs: int, seed: int) -> dict:
             full, plain = run("0", procs, goroutines), run("1", procs, goroutines)
             done = list(alternating_pairs(full, plain, pairs))
             same &= all(_same_result(a, b) for a, b in done)
-            ns_full = [a["wall_s"] * 1e9 / a["customers"] for a, _ in done]
-            ns_plain = [b["wall_s"] * 1e9 / b["customers"] for _, b in done]
+            r = _paired(
+                [a["wall_s"] * 1e9 / a["customers"] for a, _ in done],
+                [b["wall_s"] * 1e9 / b["customers"] for _, b in done],
+            )
             rows.append(
                 {
                     "gomaxprocs": procs,
-                    "ns_full": _median(ns_full),
-                    "ns_plain": _median(ns_plain),
-                    "ratio": _median([f / p for f, p in zip(ns_full, ns_plain, strict=True)]),
+                    "ns_full": r["first"],
+                    "ns_plain": r["second"],
+                    "ratio": r["ratio"],
                 }
             )
     finally:
@@ -499,16 +507,16 @@ def threads_rows(simulate, goroutines: int, seed: int, pairs: int, replications:
         return call
 
     try:
-        done = list(alternating_pairs(on("1"), on(many), pairs))
+        r = _paired(*zip(*alternating_pairs(on("1"), on(many), pairs), strict=True))
     finally:
         os.environ.pop("GMPLAB_THREADS", None)
     return {
         "replications": replications,
         "threads": int(many),
         "pairs": pairs,
-        "serial_s": _median([a for a, _ in done]),
-        "threads_s": _median([b for _, b in done]),
-        "speedup": _median([a / b for a, b in done]),
+        "serial_s": r["first"],
+        "threads_s": r["second"],
+        "speedup": r["ratio"],
         "goroutines_per_replication": goroutines,
     }
 
@@ -538,15 +546,15 @@ def sweep_rows(goroutines: int, seed: int, pairs: int) -> dict:
 
         return call
 
-    done = list(alternating_pairs(on("serial"), on("processes"), pairs))
+    r = _paired(*zip(*alternating_pairs(on("serial"), on("processes"), pairs), strict=True))
     return {
         "points": len(SWEEP_LOADS),
         "goroutines_per_point": goroutines,
         "workers": SWEEP_WORKERS,
         "pairs": pairs,
-        "serial_s": _median([a for a, _ in done]),
-        "pool_s": _median([b for _, b in done]),
-        "speedup": _median([a / b for a, b in done]),
+        "serial_s": r["first"],
+        "pool_s": r["second"],
+        "speedup": r["ratio"],
     }
 
 
