@@ -128,6 +128,7 @@ from .consts import (
 )
 from .hist import go_index, hdr_index
 from .jit import ix
+from .logfn import log_open
 from .loop import _account_cpu, account, draw_phase, next_arrival
 from .rng import _TWO_POW_M53, uniform_open
 
@@ -427,7 +428,7 @@ def _central_loop(
             intended = np.int64(0) if burst else np.int64(arr_next_f)
             if svc_exp:
                 u, s0, s1, s2, s3 = _uniform_open(s0, s1, s2, s3)
-                rem = np.int64(-np.log(u) * svc_mean + 0.5)
+                rem = np.int64(-log_open(u) * svc_mean + 0.5)
                 if rem < 1:
                     rem = 1
             elif svc_const:
@@ -481,7 +482,7 @@ def _central_loop(
             else:
                 if arrivals == ARR_POISSON:
                     u, s0, s1, s2, s3 = _uniform_open(s0, s1, s2, s3)
-                    arr_next_f += -np.log(u) * ia_mean
+                    arr_next_f += -log_open(u) * ia_mean
                 elif arrivals == ARR_CONST:
                     arr_next_f += ia_mean
                 else:
@@ -740,7 +741,7 @@ def run_central(
     seg_end = rsched[0, 0] if rsched.shape[0] > 0 else 0.0
     arr_next_f = 0.0
     if arrivals == ARR_POISSON:
-        arr_next_f = -np.log(uniform_open(rng)) * ia_mean
+        arr_next_f = -log_open(uniform_open(rng)) * ia_mean
     elif arrivals == ARR_CONST:
         arr_next_f = ia_mean
     elif not burst:

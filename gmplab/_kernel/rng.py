@@ -8,6 +8,7 @@ import numpy as np
 
 from .consts import DIST_BIMODAL, DIST_CONST, DIST_EXP, DIST_LOGNORMAL, DIST_PARETO
 from .jit import hot_helper, inline_helper
+from .logfn import log_open
 
 _TWO_POW_M53 = 1.0 / 9007199254740992.0
 
@@ -65,11 +66,11 @@ def draw_service_ns(s, dist, mean_ns, a, b, p):
     if dist == DIST_CONST:
         v = mean_ns
     elif dist == DIST_EXP:
-        v = -np.log(uniform_open(s)) * mean_ns
+        v = -log_open(uniform_open(s)) * mean_ns
     elif dist == DIST_LOGNORMAL:
         u1 = uniform_open(s)
         u2 = uniform(s)
-        z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+        z = np.sqrt(-2.0 * log_open(u1)) * np.cos(2.0 * np.pi * u2)
         v = np.exp(a + b * z)
     elif dist == DIST_BIMODAL:
         v = a if uniform(s) < p else b
