@@ -1,12 +1,8 @@
 """The kernel's natural logarithm: glibc's ``log`` written into the event loop.
 
 Every exponential draw is ``-log(u)`` for a uniform ``u`` in (0, 1] (``rng.uniform_open``), two
-per goroutine on the busy paths (its service time, the next arrival). Called through libm, the
-log was 9-10% of the `go` kernel's samples and about 16% of `central`'s (README, Speed): the
-function itself is about 30 instructions, but a call from the event loop goes through the PLT,
-glibc's wrapper (an errno test) and its ifunc-chosen variant, and the loop must keep every
-live floating-point value out of the registers a call may clobber (in the SysV ABI all of the
-vector registers are the caller's to save).
+per goroutine on the busy paths (its service time, the next arrival). Through libm, the log
+was 9-10% of the `go` kernel's samples and about 16% of `central`'s (README, Speed).
 
 ``log_open`` is the same computation inline. It is a port of the algorithm glibc has used
 since 2.28, from Arm's optimized-routines (Szabolcs Nagy; MIT licensed there): a 128-entry
@@ -19,8 +15,13 @@ operation is a separate IEEE add or multiply in the same order (numba neither re
 nor contracts without ``fastmath``). The constants are that build's ``__log_data``, read
 from the running library, bit for bit. So the kernel's draws, and every result, are what
 libm's log gave (``tests/test_logfn.py`` compares the two bit for bit over random draws and
-the edges of every branch; the golden results pin them); and they no longer depend on which
-libm or which variant of it a machine loads.
+the edges of every branch; the golden results pin them).
+
+Inlining it did not make the kernel faster in a way the paired runs could resolve: no change
+for `go`, 1.5 to 4% for `central` (README, Speed: the sixth pass). The time was the
+computation, a chain of dependent operations, not the call. It is kept because the draws'
+logarithms no longer depend on which libm, or which variant of it, a machine loads (the
+lognormal draw's ``exp`` and ``cos`` still do).
 
 Only the two branches a log of ``u`` in (0, 1] can take are ported (a normal positive
 double, near 1 or not); anything else (0, a negative number, a subnormal, infinity, NaN)
