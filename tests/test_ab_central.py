@@ -31,10 +31,10 @@ def test_a_copy_of_the_loop_gives_identical_results(tmp_path):
 def test_a_loop_that_changes_results_is_refused(tmp_path):
     # exponential service rounded down instead of to nearest: other numbers, same speed
     src = CENTRAL.read_text()
-    old = "rem = np.int64(-log_open(u) * svc_mean + 0.5)"
+    old = "rem = np.int64(-log_uniform_open(rng) * svc_mean + 0.5)"
     assert src.count(old) == 1
     changed = tmp_path / "central_changed.py"
-    changed.write_text(src.replace(old, "rem = np.int64(-log_open(u) * svc_mean)"))
+    changed.write_text(src.replace(old, "rem = np.int64(-log_uniform_open(rng) * svc_mean)"))
     out = _run(changed)
     assert out.returncode != 0
     assert "different results" in out.stdout + out.stderr

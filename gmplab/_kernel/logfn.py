@@ -206,14 +206,22 @@ def log_open(x):
         return hi + _fma(p, r3, lo)
     if (ix >> np.uint64(48)) - np.uint64(0x10) >= np.uint64(0x7FE0):
         return np.log(x)  # zero, negative, subnormal, infinity or NaN: libm's answer
+    return log_table(x)
+
+
+@hot_helper
+def log_table(x):
+    """log_open's main branch alone: x a normal positive double not within about 1/16 of 1.
+    Without a branch, so a loop of independent calls vectorises (rng.py's buffer fill)."""
     # x = 2**k z with z in [0x1.6p-1, 0x1.6p0); z = c (1 + r) with c the table's point near z
+    ix = _bits(x)
     tmp = ix - OFF
     i = (tmp >> np.uint64(45)) & np.uint64(127)
-    k = np.int64(tmp) >> np.int64(52)
     z = _from_bits(ix - (tmp & np.uint64(0xFFF0000000000000)))
     invc = T[np.uint64(2) * i]
     logc = T[np.uint64(2) * i + np.uint64(1)]
-    kd = np.float64(k)
+    # k (|k| < 1100) by way of int32, whose conversion to double has a vector instruction
+    kd = np.float64(np.int32(np.int64(tmp) >> np.int64(52)))
     r = _fma(z, invc, -1.0)
     w = _fma(kd, LN2HI, logc)
     hi = w + r

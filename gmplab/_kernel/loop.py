@@ -568,8 +568,7 @@ from .consts import (
 )
 from .hist import go_index, hdr_index
 from .jit import helper, hot_helper, inline_helper, ix
-from .logfn import log_open
-from .rng import below, cheaprand32, draw_service_ns, uniform, uniform_open
+from .rng import below, cheaprand32, draw_service_ns, log_uniform_open, uniform
 from .runq import (
     glob_batch_size,
     globrunqget,
@@ -3132,13 +3131,13 @@ def next_arrival(rng, arrivals, fparams, rsched, t, mm_state, seg, seg_end):
     exponential across the segments. Returns (t, mm_state, seg, seg_end).
     """
     if arrivals == ARR_POISSON:
-        return t - log_open(uniform_open(rng)) * fparams[F_INTERARRIVAL_NS], mm_state, seg, seg_end
+        return t - log_uniform_open(rng) * fparams[F_INTERARRIVAL_NS], mm_state, seg, seg_end
     if arrivals == ARR_MMPP:
         for _ in range(1_000_000):
             r = fparams[F_MMPP_R0] if mm_state == 0 else fparams[F_MMPP_R1]
             q = fparams[F_MMPP_Q01] if mm_state == 0 else fparams[F_MMPP_Q10]
-            ta = -log_open(uniform_open(rng)) / r if r > 0 else 1e30
-            ts = -log_open(uniform_open(rng)) / q if q > 0 else 1e30
+            ta = -log_uniform_open(rng) / r if r > 0 else 1e30
+            ts = -log_uniform_open(rng) / q if q > 0 else 1e30
             if ts < ta:
                 t += ts
                 mm_state = 1 - mm_state
@@ -3146,7 +3145,7 @@ def next_arrival(rng, arrivals, fparams, rsched, t, mm_state, seg, seg_end):
                 return t + ta, mm_state, seg, seg_end
         return 1e30, mm_state, seg, seg_end
     if arrivals == ARR_SCHEDULE:
-        e = -log_open(uniform_open(rng))
+        e = -log_uniform_open(rng)
         k = rsched.shape[0]
         for _ in range(1_000_000):
             rate = rsched[seg, 1]
@@ -3639,7 +3638,7 @@ def _event_loop(
                     arr_set(hp, sched, A_ARR, INF_NS)
             else:
                 if arrivals == ARR_POISSON:
-                    arr_next_f += -log_open(uniform_open(rng)) * ia_mean
+                    arr_next_f += -log_uniform_open(rng) * ia_mean
                 elif arrivals == ARR_CONST:
                     arr_next_f += ia_mean
                 else:
@@ -5250,7 +5249,7 @@ def run_kernel(
     seg = 0
     seg_end = rsched[0, 0] if rsched.shape[0] > 0 else 0.0
     if arrivals == ARR_POISSON:
-        arr_next_f = -log_open(uniform_open(rng)) * ia_mean
+        arr_next_f = -log_uniform_open(rng) * ia_mean
     elif arrivals == ARR_MMPP or arrivals == ARR_SCHEDULE:
         arr_next_f, mm_state, seg, seg_end = next_arrival(
             rng, arrivals, fparams, rsched, 0.0, mm_state, seg, seg_end
