@@ -17,8 +17,9 @@ kernel's samples and 16-19% of `central`'s (README, Speed). A fill computes 64 o
 once, by the table branch only and without a branch, which LLVM vectorises (four lanes), then
 redoes the few near 1 (about one in sixteen) by log_open's other branch. Measured in one
 process against the loops before (README, Speed, seventh pass): `central` 1.047 times as
-fast, `go` 1.031 (within what the paired runs resolve). A log computed for an output that
-another kind of draw takes is wasted; in the default models nearly every draw is a log.
+fast; `go` 1.031 and 1.004 in two runs, no change the paired runs resolve. A log computed
+for an output that another kind of draw takes is wasted; in the default models nearly every
+draw is a log.
 
 ``s[RNG_NEXT] == RNG_DIRECT`` turns the buffer off: each draw steps the generator itself (the
 stream is the same; tests/test_rng_buffer.py uses it as the unbuffered reference).
