@@ -23,6 +23,12 @@ computation, a chain of dependent operations, not the call. It is kept because t
 logarithms no longer depend on which libm, or which variant of it, a machine loads (the
 lognormal draw's ``exp`` and ``cos`` still do).
 
+Since the seventh pass (README, Speed) the exponential draws do not call it at the draw: the
+generator's buffer (rng.py) computes 64 logs at a time, by ``log_table`` (the main branch on
+its own, without a branch, so the fill's loop vectorises) and by ``log_open`` for the few
+within 1/16 of 1. ``log_open`` at the draw is left to the lognormal draw and to the
+generator with its buffer switched off.
+
 Only the two branches a log of ``u`` in (0, 1] can take are ported (a normal positive
 double, near 1 or not); anything else (0, a negative number, a subnormal, infinity, NaN)
 goes to libm's log unchanged.
