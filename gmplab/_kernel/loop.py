@@ -3182,7 +3182,9 @@ def _record_completion(
         h_sojourn[hdr_index(soj)] += 1
         nb = batch_count.shape[0]
         measured_total = iparams[I_GOROUTINES] - warm
-        b = (seq - warm) * nb // measured_total
+        # every operand is >= 0 here (seq >= warm), so the unsigned division gives the same
+        # batch as floor division without numba's sign fix-up for a negative quotient
+        b = np.int64(np.uint64((seq - warm) * nb) // np.uint64(measured_total))
         batch_count[b] += 1
         batch_sum[b] += soj
         batch_hist[b, go_index(soj)] += 1
@@ -3429,7 +3431,7 @@ def _event_loop(
         t_arr = hp[HP_TIME, A_ARR]
         if t_arr < hp[HP_KT, 0] or (t_arr == hp[HP_KT, 0] and hp[HP_SEQ, A_ARR] < hp[HP_KS, 0]):
             a = A_ARR
-        now = hp[HP_TIME, a]
+        now = hp[HP_TIME, ix(a)]  # a >= 0: the heap's top or the arrival stream
         if now >= INF_NS:
             status = ST_STRANDED
             break
@@ -3442,740 +3444,11 @@ def _event_loop(
         t_sched = now
         if a < NP:
             sched[S_CUR_P] = a
-            sched[S_CUR_NODE] = pst[a, PF_NODE]
+            sched[S_CUR_NODE] = pst[ix(a), PF_NODE]
         else:
             sched[S_CUR_P] = -1
 
-        if a == A_ARR:
-            # ---- a goroutine arrives -------------------------------------------------------
-            g = g_take(sched, gt, counters, max_live)
-            if g < 0:
-                status = ST_MAX_LIVE
-                break
-            seq = sched[S_ARRIVED]
-            intended = 0 if arrivals == ARR_BURST else np.int64(arr_next_f)
-            newproc1(rng, gt, prog, emp, g, G_ARRIVAL, 0, seq, -1, intended, now, sampling)
-            counters[K_CREATED] += 1
-            sched[S_ARRIVED] = seq + 1
-            if seq == warm_n and arrivals != ARR_BURST:
-                sched[S_WINDOW_START] = intended
-            if seq == n_goroutines - 1 and arrivals != ARR_BURST:
-                sched[S_WINDOW_END] = intended
-            _trace_inl(trace, sched, now, EV_ARRIVE, -1, -1, seq, 0)
-
-            if policy == POLICY_CENTRAL:
-                pp = pidleget(sched, pidle)
-                if pp >= 0:
-                    account(pst, sched, pp, now, PF_T_IDLE)
-                    attach_m(sched, pst, midle, counters, costs, pp)
-                    pst[pp, PF_CURG] = g
-                    set_phase(sched, pst, pp, PH_EXEC)
-                    sched[S_INHAND] += 1
-                    pst[pp, PF_SCHED_START] = now
-                    heap_set(hp, sched, pp, now)
-                else:
-                    globrunqput(sched, gt, g)
-            elif policy == POLICY_PARTITIONED:
-                pp = below(rng, NP)
-                if pst[pp, PF_PHASE] == PH_IDLE:
-                    pidle_remove(sched, pidle, pp)
-                    account(pst, sched, pp, now, PF_T_IDLE)
-                    attach_m(sched, pst, midle, counters, costs, pp)
-                    pst[pp, PF_CURG] = g
-                    set_phase(sched, pst, pp, PH_EXEC)
-                    sched[S_INHAND] += 1
-                    pst[pp, PF_SCHED_START] = now
-                    heap_set(hp, sched, pp, now + costs[C_SWITCH])
-                else:
-                    # per-P FIFO through schedlink (unbounded, unlike Go's ring)
-                    if pst[pp, PF_LQ_TAIL] >= 0:
-                        gt[pst[pp, PF_LQ_TAIL], GF_LINK] = g
-                    else:
-                        pst[pp, PF_LQ_HEAD] = g
-                    pst[pp, PF_LQ_TAIL] = g
-                    pst[pp, PF_LQ_SIZE] += 1
-            elif policy == POLICY_GLOBAL:
-                # Go 1.0: lock, put on the one queue, hand an idle P (and M) the work
-                if sched[S_GQ_IMPL] == GQ_LOCK:
-                    done = lock_acquire(sched, costs, counters, max(now, inj_free_at), 2)
-                else:
-                    # the queue's own put, then sched.lock for the idle list if a P is idle
-                    done = gq_put_begin(sched, costs, counters, max(now, inj_free_at), 1, g)
-                    if sched[S_NPIDLE] > 0:
-                        done = lock_acquire(sched, costs, counters, done, 1)
-                inj_free_at = done
-                gq_put(sched, gt, g)  # where gq_put_begin chose (Go's queue: its one list)
-                counters[K_GPUTS] += 1
-                pp = pidleget(sched, pidle)
-                if pp >= 0:
-                    startm(
-                        sched,
-                        pst,
-                        midle,
-                        counters,
-                        costs,
-                        hp,
-                        pp,
-                        False,
-                        done,
-                    )
-            elif path == PATH_NETPOLL:
-                # the connection's goroutine is parked on the netpoller; its fd is ready now
-                gt[g, GF_READY] = now
-                sched[S_BLOCKED] += 1
-                np_push(nph, sched, gt, g)
-                netpoll_poke(nph, sched, gt, costs, hp, A_NETPOLL, now)
-            elif path == PATH_RANDOM_P:
-                # runqput on a uniformly random P (its M woken if it was idle), then wakep
-                pp = below(rng, NP)
-                t_inj = max(now, inj_free_at)
-                if pst[pp, PF_PHASE] == PH_IDLE:
-                    pidle_remove(sched, pidle, pp)
-                    startm(
-                        sched,
-                        pst,
-                        midle,
-                        counters,
-                        costs,
-                        hp,
-                        pp,
-                        False,
-                        t_inj,
-                    )
-                moved = runqput(sched, gt, pst, runq, pp, g, False, rules)
-                if moved > 0:
-                    counters[K_OVERFLOWS] += 1
-                    counters[K_GPUTS] += moved
-                    # runqputslow links the batch first, then splices it under the lock
-                    t_inj = gq_charge_put(sched, costs, counters, t_inj, 1)
-                inj_free_at = wakep(
-                    sched,
-                    pst,
-                    pidle,
-                    midle,
-                    counters,
-                    costs,
-                    rules,
-                    hp,
-                    t_inj,
-                )
-            elif path == PATH_SPAWN:
-                # the listener on P0 runs newproc: runqput(P0, g, next=true), then wakep
-                t_inj = max(now, inj_free_at)
-                if pst[0, PF_PHASE] == PH_IDLE:
-                    pidle_remove(sched, pidle, 0)
-                    startm(
-                        sched,
-                        pst,
-                        midle,
-                        counters,
-                        costs,
-                        hp,
-                        0,
-                        False,
-                        t_inj,
-                    )
-                moved = runqput(sched, gt, pst, runq, 0, g, True, rules)
-                if moved > 0:
-                    counters[K_OVERFLOWS] += 1
-                    counters[K_GPUTS] += moved
-                    # runqputslow links the batch first, then splices it under the lock
-                    t_inj = gq_charge_put(sched, costs, counters, t_inj, 1)
-                inj_free_at = wakep(
-                    sched,
-                    pst,
-                    pidle,
-                    midle,
-                    counters,
-                    costs,
-                    rules,
-                    hp,
-                    t_inj,
-                )
-            else:
-                # injectglist with no P: onto the global queue, then startIdle(1)
-                done = gq_put_begin(sched, costs, counters, max(now, inj_free_at), 1, g)
-                gq_put(sched, gt, g)
-                counters[K_GPUTS] += 1
-                done = lock_acquire(sched, costs, counters, done, 1)
-                inj_free_at = done
-                pp = pidleget(sched, pidle)
-                if pp >= 0:
-                    startm(
-                        sched,
-                        pst,
-                        midle,
-                        counters,
-                        costs,
-                        hp,
-                        pp,
-                        False,
-                        done,
-                    )
-                else:
-                    sched[S_NEEDSPINNING] = 1
-                    counters[K_NEEDSPIN_SETS] += 1
-            # next arrival
-            if sched[S_ARRIVED] >= n_goroutines:
-                arr_set(hp, sched, A_ARR, INF_NS)
-            elif arrivals == ARR_BURST:
-                nxt = now
-                if path == PATH_SPAWN and (policy == POLICY_GO):
-                    nxt = now + costs[C_NEWPROC]
-                arr_set(hp, sched, A_ARR, nxt)
-            elif arrivals == ARR_CLOSED:
-                # this client now waits for its reply; the next request is the next to wake
-                cl_pop(clh, sched)
-                if sched[S_CL_N] > 0:
-                    arr_next_f = float(clh[0])
-                    arr_set(
-                        hp,
-                        sched,
-                        A_ARR,
-                        np.int64(arr_next_f) + arr_delay,
-                    )
-                else:
-                    arr_set(hp, sched, A_ARR, INF_NS)
-            else:
-                if arrivals == ARR_POISSON:
-                    arr_next_f += -log_uniform_open(rng) * ia_mean
-                elif arrivals == ARR_CONST:
-                    arr_next_f += ia_mean
-                else:
-                    arr_next_f, mm_state, seg, seg_end = next_arrival(
-                        rng, arrivals, fparams, rsched, arr_next_f, mm_state, seg, seg_end
-                    )
-                arr_set(
-                    hp,
-                    sched,
-                    A_ARR,
-                    np.int64(arr_next_f) + arr_delay,
-                )
-
-        elif a == A_SYSMON:
-            # ---- sysmon: retake() time slices, then sleep 20us .. 10ms ------------------------
-            retaken = 0
-            # (while the world stops, sysmon sleeps: sched.gcwaiting)
-            for p in range(NP if sched[S_GCWAITING] == 0 else 0):
-                ph = pst[p, PF_PHASE]
-                if ph == PH_IDLE or ph == PH_GCSTOP:
-                    continue
-                tick = pst[p, PF_SCHEDTICK]
-                sysretake = False
-                if pst[p, PF_SYSMON_TICK] != tick:
-                    pst[p, PF_SYSMON_TICK] = tick
-                    pst[p, PF_SYSMON_WHEN] = now
-                elif pst[p, PF_SYSMON_WHEN] + FORCE_PREEMPT_NS <= now:
-                    # preemptone: only a P running a G (not one in the scheduler or a syscall)
-                    if (rules & RULE_SYSMON_PREEMPT) and ph == PH_RUN and pst[p, PF_PREEMPT] == 0:
-                        when = now + preempt_delay(sched, costs)
-                        if not g_preemptible(sched, gt, prog, pst[p, PF_CURG]):
-                            pst[p, PF_PREEMPT] = 1  # no safe point: it stops where its burst ends
-                            if g_in_critical(gt, prog, pst[p, PF_CURG]):
-                                counters[K_PREEMPT_DEFERRED] += 1  # hybrid: a critical section
-                        elif when < hp[HP_TIME, p]:
-                            pst[p, PF_PREEMPT] = 1
-                            heap_set(hp, sched, p, when)
-                        elif gt[pst[p, PF_CURG], GF_CLASS] == G_PAIR:
-                            # the burst ends in a channel hand-off, a call into the runtime:
-                            # the stack check there (cooperative preemption) stops it first
-                            pst[p, PF_PREEMPT] = 1
-                    elif (
-                        (rules & RULE_SYSMON_PREEMPT)
-                        and ph == PH_GCWORK
-                        and pst[p, PF_GC_MODE] == GCW_DEDICATED
-                        and pst[p, PF_PREEMPT] == 0
-                    ):
-                        # a dedicated worker asked to stop moves its P's run queue to the global
-                        # queue (runqdrain) and marks on without preemption (gcBgMarkWorker)
-                        pst[p, PF_PREEMPT] = 1
-                        done = lock_acquire(sched, costs, counters, now, 1)
-                        if runq_drain_to_global(sched, gt, pst, runq, counters, p) > 0:
-                            counters[K_GC_DRAINS] += 1
-                            wakep(
-                                sched,
-                                pst,
-                                pidle,
-                                midle,
-                                counters,
-                                costs,
-                                rules,
-                                hp,
-                                done,
-                            )
-                    sysretake = True
-                if ph != PH_SYSCALL:
-                    continue
-                # retake a P from a syscall seen across at least one sysmon tick
-                t = pst[p, PF_SYSCALLTICK]
-                if not sysretake and pst[p, PF_SYSMON_SYSCALLTICK] != t:
-                    pst[p, PF_SYSMON_SYSCALLTICK] = t
-                    pst[p, PF_SYSMON_SYSCALLWHEN] = now
-                    continue
-                if (
-                    runq_empty(pst, p)
-                    and sched[S_NMSPINNING] + sched[S_NPIDLE] > 0
-                    and pst[p, PF_SYSMON_SYSCALLWHEN] + FORCE_PREEMPT_NS > now
-                ):
-                    continue
-                if not retake_p(
-                    sched,
-                    pst,
-                    sm,
-                    pidle,
-                    midle,
-                    counters,
-                    costs,
-                    iparams,
-                    hp,
-                    trace,
-                    p,
-                    now,
-                    A_SM0,
-                ):
-                    status = ST_MAX_THREADS
-                    break
-                retaken += 1
-            if status != ST_OK:
-                break
-            # poll the network if nobody has for 10 ms (and no M blocks in netpoll)
-            if (
-                iparams[I_NETPOLL] != 0
-                and (rules & RULE_SYSMON_NETPOLL)
-                and sched[S_LASTPOLL] != 0
-                and sched[S_LASTPOLL] + SYSMON_NETPOLL_NS < now
-            ):
-                sched[S_LASTPOLL] = now
-                counters[K_NETPOLL_SYSMON] += 1
-                if not (mech(sched) & MECH_RING_NETPOLL):
-                    counters[K_NETPOLL_SYSCALLS] += 1
-                head, n = netpoll(nph, sched, gt, counters, now)
-                if n > 0:
-                    _trace(trace, sched, now, EV_NETPOLL, -1, 1, -1, n)
-                    injectglist(
-                        sched,
-                        gt,
-                        pst,
-                        runq,
-                        pidle,
-                        midle,
-                        counters,
-                        costs,
-                        iparams,
-                        hp,
-                        head,
-                        n,
-                        -1,
-                        now,
-                    )
-            # Go 1.14-1.15: a timer that should already have run (an unpreemptible P?) gets an
-            # M started on an idle P to run it: startm(nil, false)
-            if rules & RULE_SYSMON_TIMERS:
-                nxt_t = timers_earliest(gt, pst)
-                if nxt_t != 0 and nxt_t < now and sched[S_NPIDLE] > 0:
-                    done = lock_acquire(sched, costs, counters, now, 1)
-                    pp = pidleget(sched, pidle)
-                    counters[K_SYSMON_TIMER_STARTM] += 1
-                    startm(
-                        sched,
-                        pst,
-                        midle,
-                        counters,
-                        costs,
-                        hp,
-                        pp,
-                        False,
-                        done,
-                    )
-            # sysmon's idle rounds reset only when retake() took a P from a syscall
-            if retaken > 0:
-                sched[S_SYSMON_IDLE] = 0
-            else:
-                sched[S_SYSMON_IDLE] += 1
-            delay = sched[S_SYSMON_DELAY_US]
-            if sched[S_SYSMON_IDLE] == 0:
-                delay = SYSMON_MIN_DELAY_US
-            elif sched[S_SYSMON_IDLE] > SYSMON_IDLE_ROUNDS_BEFORE_BACKOFF:
-                delay *= 2
-            if delay > SYSMON_MAX_DELAY_US:
-                delay = SYSMON_MAX_DELAY_US
-            sched[S_SYSMON_DELAY_US] = delay
-            heap_set(hp, sched, A_SYSMON, now + delay * 1000)
-
-        elif a == A_SNAP:
-            # ---- a schedtrace snapshot ---------------------------------------------------------
-            k = sched[S_NSNAP]
-            if k < max_snap:
-                snap[k, SN_TIME] = now
-                snap[k, SN_IDLEPROCS] = sched[S_NPIDLE]
-                snap[k, SN_THREADS] = sched[S_MCOUNT]
-                snap[k, SN_SPINNING] = sched[S_NMSPINNING]
-                snap[k, SN_NEEDSPINNING] = sched[S_NEEDSPINNING]
-                snap[k, SN_IDLETHREADS] = sched[S_NMIDLE]
-                snap[k, SN_RUNQUEUE] = sched[S_RUNQ_SIZE]
-                snap[k, SN_LIVE] = sched[S_LIVE]
-                snap[k, SN_RUNNING] = sched[S_RUNNING]
-                snap[k, SN_INHAND] = sched[S_INHAND]
-                runnable = sched[S_RUNQ_SIZE]
-                for p in range(NP):
-                    rl = runq_len(pst, p)
-                    rn = 1 if pst[p, PF_RUNNEXT] >= 0 else 0
-                    runnable += rl + rn + pst[p, PF_LQ_SIZE]
-                    snap_p[k, p, SP_RUNQ_LEN] = rl + pst[p, PF_LQ_SIZE]
-                    snap_p[k, p, SP_RUNNEXT] = rn
-                    snap_p[k, p, SP_SCHEDTICK] = pst[p, PF_SCHEDTICK]
-                    php = pst[p, PF_PHASE]
-                    if php == PH_IDLE:
-                        snap_p[k, p, SP_STATUS] = 0  # _Pidle
-                    elif php == PH_GCSTOP:
-                        snap_p[k, p, SP_STATUS] = 3  # _Pgcstop
-                    elif php == PH_SYSCALL and iparams[I_GO_VERSION] <= 125:
-                        snap_p[k, p, SP_STATUS] = 2  # _Psyscall (removed in 1.26)
-                    else:
-                        snap_p[k, p, SP_STATUS] = 1  # _Prunning
-                    snap_p[k, p, SP_M] = pst[p, PF_M]
-                    cg = pst[p, PF_CURG]
-                    snap_p[k, p, SP_CURG] = (
-                        gt[cg, GF_SEQ] if (cg >= 0 and pst[p, PF_PHASE] == PH_RUN) else -1
-                    )
-                    snap_p[k, p, SP_SPINNING] = pst[p, PF_SPINNING]
-                    snap_p[k, p, SP_TIMERSLEN] = pst[p, PF_NTIMERS]
-                snap[k, SN_RUNNABLE] = runnable
-                snap[k, SN_BLOCKED] = sched[S_BLOCKED]
-                snap[k, SN_SYSCALL_M] = sched[S_NSYSCALL_M]
-                snap[k, SN_POLL_M] = 1 if sched[S_NETPOLL_M] >= 0 else 0
-                for j in range(snap_midle.shape[1]):
-                    snap_midle[k, j] = midle[j] if j < sched[S_NMIDLE] else -1
-                sched[S_NSNAP] = k + 1
-                heap_set(hp, sched, A_SNAP, now + snap_ns)
-            else:
-                counters[K_SNAP_DROPPED] += 1
-                heap_set(hp, sched, A_SNAP, INF_NS)
-
-        elif a == A_NETPOLL:
-            # ---- the M blocked in netpoll wakes: an fd is ready ------------------------------
-            m = sched[S_NETPOLL_M]
-            sched[S_NETPOLL_M] = -1
-            sched[S_LASTPOLL] = now
-            sched[S_POLL_UNTIL] = 0
-            heap_set(hp, sched, A_NETPOLL, INF_NS)
-            counters[K_NETPOLL_BLOCKING_WAKES] += 1
-            head, n = netpoll(nph, sched, gt, counters, now)
-            done = lock_acquire(sched, costs, counters, now, 1)
-            pp = pidleget(sched, pidle)
-            _trace(trace, sched, now, EV_NETPOLL, pp, m, -1, n)
-            if pp >= 0:
-                account(pst, sched, pp, now, PF_T_IDLE)
-                pst[pp, PF_M] = m
-                pst[pp, PF_SPINNING] = 0
-                pst[pp, PF_SCHED_START] = now
-                if n > 0:
-                    g = head
-                    rest = gt[g, GF_LINK]
-                    gt[g, GF_LINK] = -1
-                    done = injectglist(
-                        sched,
-                        gt,
-                        pst,
-                        runq,
-                        pidle,
-                        midle,
-                        counters,
-                        costs,
-                        iparams,
-                        hp,
-                        rest,
-                        n - 1,
-                        pp,
-                        done,
-                    )
-                    pst[pp, PF_CURG] = g
-                    pst[pp, PF_INHERIT] = 0
-                    set_phase(sched, pst, pp, PH_EXEC)
-                    sched[S_INHAND] += 1
-                    heap_set(hp, sched, pp, done + costs[C_SWITCH])
-                else:
-                    # nothing ready after all: acquirep and look for work (goto top)
-                    set_phase(sched, pst, pp, PH_WAKE)
-                    sched[S_WAKES] += 1
-                    heap_set(hp, sched, pp, done)
-            else:
-                injectglist(
-                    sched,
-                    gt,
-                    pst,
-                    runq,
-                    pidle,
-                    midle,
-                    counters,
-                    costs,
-                    iparams,
-                    hp,
-                    head,
-                    n,
-                    -1,
-                    done,
-                )
-                midle[sched[S_NMIDLE]] = m  # stopm
-                sched[S_NMIDLE] += 1
-
-        elif a == A_TIMERPROC:
-            # ---- Go <= 1.13: the timer thread wakes; timerproc readies the due goroutines ----
-            # timerproc slept in notetsleepg (a syscall without its P): on waking it takes an
-            # idle P (started like startm, the Gs on its runnext) or, with none idle, it and
-            # its work wait on the global queue (exitsyscall0) -- the Gs go there directly.
-            counters[K_TIMERPROC_WAKES] += 1
-            head = -1
-            tail = -1
-            n = 0
-            root = sched[S_TIMERS_ROOT]
-            while root >= 0 and gt[root, GF_READY] <= now:
-                g = root
-                root = timer_pop(gt, g)
-                gt[g, GF_LINK] = -1
-                if tail >= 0:
-                    gt[tail, GF_LINK] = g
-                else:
-                    head = g
-                tail = g
-                n += 1
-            sched[S_TIMERS_ROOT] = root
-            sched[S_NTIMERS] -= n
-            counters[K_TIMERS_RUN] += n
-            done = lock_acquire(sched, costs, counters, now, 1)
-            pp = pidleget(sched, pidle)
-            if pp >= 0:
-                startm(
-                    sched,
-                    pst,
-                    midle,
-                    counters,
-                    costs,
-                    hp,
-                    pp,
-                    False,
-                    done,
-                )
-            g = head
-            while g >= 0:
-                nx = gt[g, GF_LINK]
-                _trace(trace, sched, now, EV_TIMER, pp, -1, gt[g, GF_SEQ], 0)
-                if pp >= 0:
-                    ready_g(
-                        sched, gt, pst, runq, counters, costs, rules, pp, g, now, done, WOKEN_TIMER
-                    )
-                else:
-                    gq_put1(sched, gt, g)
-                    gt[g, GF_RUNNABLE_SINCE] = now
-                    gt[g, GF_WOKEN] = WOKEN_TIMER
-                    sched[S_BLOCKED] -= 1
-                    counters[K_GPUTS] += 1
-                g = nx
-            nt = gt[root, GF_READY] if root >= 0 else INF_NS
-            heap_set(hp, sched, A_TIMERPROC, nt)
-
-        elif a == A_GC:
-            # ---- the collector's next step ---------------------------------------------------
-            gc_advance(sched, gt, now)
-            gph = sched[S_GC_PHASE]
-            if gph == GC_OFF:
-                forced = now >= sched[S_LAST_GC] + GC_FORCE_PERIOD_NS
-                if sched[S_HEAP_LIVE] >= sched[S_HEAP_TRIGGER] or forced:
-                    # gcStart: stop the world for sweep termination
-                    if sched[S_HEAP_LIVE] < sched[S_HEAP_TRIGGER]:
-                        counters[K_GC_FORCED] += 1
-                    heap_set(hp, sched, A_GC, INF_NS)
-                    stw_begin(
-                        sched,
-                        gt,
-                        pst,
-                        pidle,
-                        midle,
-                        counters,
-                        costs,
-                        prog,
-                        hp,
-                        trace,
-                        STW_SWEEPTERM,
-                        now,
-                    )
-                    stw_check(
-                        sched,
-                        pst,
-                        costs,
-                        counters,
-                        h_gc_stop,
-                        hp,
-                        trace,
-                        A_GC,
-                        now,
-                    )
-                else:
-                    gc_schedule(sched, gt, iparams, hp, A_GC, now)
-            elif gph == GC_STW:
-                # the stop-the-world's own work is done: start the world
-                heap_set(hp, sched, A_GC, INF_NS)
-                if sched[S_STW_KIND] == STW_SWEEPTERM:
-                    # the concurrent mark begins: workers, assists, the write barrier
-                    sched[S_GC_PHASE] = GC_MARK
-                    sched[S_MARK_START] = now
-                    sched[S_MARK_T] = now
-                    sched[S_MARK_DONE] = 0
-                    sched[S_BG_CREDIT] = 0
-                    sched[S_MARK_ALLOC] = 0
-                    sched[S_MARK_WORK] = iparams[I_LIVE_HEAP] // 1024 * costs[C_GC_MARK_PER_KIB]
-                    sched[S_DEDICATED_NEEDED] = iparams[I_GC_DEDICATED]
-                    sched[S_IDLE_WORKERS] = 0
-                    for q in range(NP):
-                        pst[q, PF_GC_FRAC_NS] = 0
-                else:
-                    # mark termination: what the mark found live (objects allocated during
-                    # the mark are black) is the next cycle's base
-                    sched[S_GC_PHASE] = GC_OFF
-                    counters[K_GC_CYCLES] += 1
-                    marked = iparams[I_LIVE_HEAP] + sched[S_MARK_ALLOC]
-                    gc_set_goal(sched, iparams, marked, sched[S_MARK_ALLOC])
-                    sched[S_HEAP_LIVE] = marked
-                    sched[S_LAST_GC] = now
-                start_world(
-                    sched,
-                    gt,
-                    pst,
-                    runq,
-                    pidle,
-                    midle,
-                    counters,
-                    costs,
-                    rules,
-                    h_gc_total,
-                    hp,
-                    trace,
-                    now,
-                )
-                gc_schedule(sched, gt, iparams, hp, A_GC, now)
-            elif sched[S_MARK_DONE] >= sched[S_MARK_WORK]:
-                # gcMarkDone: every parked assist is woken (gcWakeAllAssists), the workers
-                # stop, and the world stops for mark termination
-                n = gc_ready_assists(sched, gt, counters, True, now)
-                if n > 0:
-                    start_idle(
-                        sched,
-                        pst,
-                        pidle,
-                        midle,
-                        counters,
-                        costs,
-                        hp,
-                        n,
-                        now,
-                    )
-                heap_set(hp, sched, A_GC, INF_NS)
-                stw_begin(
-                    sched,
-                    gt,
-                    pst,
-                    pidle,
-                    midle,
-                    counters,
-                    costs,
-                    prog,
-                    hp,
-                    trace,
-                    STW_MARKTERM,
-                    now,
-                )
-                stw_check(
-                    sched,
-                    pst,
-                    costs,
-                    counters,
-                    h_gc_stop,
-                    hp,
-                    trace,
-                    A_GC,
-                    now,
-                )
-            else:
-                # background credit paid a parked assist's debt: it is runnable again
-                n = gc_ready_assists(sched, gt, counters, False, now)
-                if n > 0:
-                    start_idle(
-                        sched,
-                        pst,
-                        pidle,
-                        midle,
-                        counters,
-                        costs,
-                        hp,
-                        n,
-                        now,
-                    )
-                gc_schedule(sched, gt, iparams, hp, A_GC, now)
-
-        elif a == A_OS:
-            # ---- the OS's time slice ends: the longest-running thread yields its core -------
-            heap_set(hp, sched, A_OS, INF_NS)
-            os_slice_end(hp, sched, pst, costs)
-
-        elif a == A_QUOTA:
-            # ---- cgroup cpu.max: a new period refills the quota; a spent quota throttles -----
-            heap_set(hp, sched, A_QUOTA, INF_NS)
-            quota_charge(sched)
-            if now >= sched[S_PERIOD_END]:
-                if sched[S_THROTTLED] != 0:
-                    counters[K_THROTTLED_NS] += quota_unthrottle(hp, sched, pst, A_SYSMON, A_OS)
-                    if gc_on:
-                        sched[S_HEAP_T] = now  # the heap and the mark did not move meanwhile
-                        sched[S_MARK_T] = now
-                while sched[S_PERIOD_END] <= now:
-                    sched[S_PERIOD_END] += sched[S_PERIOD_NS]
-                    counters[K_QUOTA_PERIODS] += 1
-                sched[S_QUOTA_LEFT] = sched[S_QUOTA_NS]
-            elif sched[S_QUOTA_LEFT] <= 0 and sched[S_THROTTLED] == 0:
-                if gc_on:
-                    gc_advance(sched, gt, now)
-                quota_throttle(hp, sched, pst, A_SYSMON, A_OS, A_GC, A_SNAP)
-                counters[K_THROTTLED_PERIODS] += 1
-                if inj_free_at < sched[S_PERIOD_END]:
-                    inj_free_at = sched[S_PERIOD_END]  # the injecting M is throttled too
-            sched[S_OS_DIRTY] = 1
-
-        elif a >= A_SM0:
-            # ---- exitsyscall without a P: an idle P, else the global queue and stopm ----------
-            slot = a - A_SM0
-            g = sm[slot, SM_G]
-            m = sm[slot, SM_M]
-            sm[slot, SM_G] = sched[S_SM_FREE]
-            sched[S_SM_FREE] = slot
-            sched[S_NSYSCALL_M] -= 1
-            sched[S_BLOCKED] -= 1
-            heap_set(hp, sched, a, INF_NS)
-            nxt = gt[g, GF_PC] + 1  # a CPU phase follows every syscall, by construction
-            gt[g, GF_PC] = nxt
-            gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt)
-            done = lock_acquire(sched, costs, counters, now, 1)
-            pp = pidleget(sched, pidle)
-            if pp >= 0:
-                counters[K_EXITSYSCALL_IDLE_P] += 1
-                _trace(trace, sched, now, EV_EXITSYSCALL, pp, m, gt[g, GF_SEQ], 1)
-                account(pst, sched, pp, now, PF_T_IDLE)
-                pst[pp, PF_M] = m
-                pst[pp, PF_CURG] = g
-                pst[pp, PF_INHERIT] = 2  # execute(gp, false), not a runnable->running delay
-                set_phase(sched, pst, pp, PH_EXEC)
-                pst[pp, PF_SCHED_START] = now
-                sched[S_INHAND] += 1
-                heap_set(hp, sched, pp, done + costs[C_SWITCH])
-            else:
-                counters[K_EXITSYSCALL_GLOBAL] += 1
-                _trace(trace, sched, now, EV_EXITSYSCALL, -1, m, gt[g, GF_SEQ], 2)
-                done = gq_put_locked(sched, gt, costs, counters, done, g)
-                gt[g, GF_RUNNABLE_SINCE] = now
-                counters[K_GPUTS] += 1
-                midle[sched[S_NMIDLE]] = m  # stopm
-                sched[S_NMIDLE] += 1
-
-        else:
+        if a < NP:
             # ---- a P's M reaches its next step ------------------------------------------------
             p = a
             ph = pst[p, PF_PHASE]
@@ -5154,6 +4427,734 @@ def _event_loop(
                     heap_set(hp, sched, p, INF_NS)
                 else:
                     code = 11
+        elif a == A_ARR:
+            # ---- a goroutine arrives -------------------------------------------------------
+            g = g_take(sched, gt, counters, max_live)
+            if g < 0:
+                status = ST_MAX_LIVE
+                break
+            seq = sched[S_ARRIVED]
+            intended = 0 if arrivals == ARR_BURST else np.int64(arr_next_f)
+            newproc1(rng, gt, prog, emp, g, G_ARRIVAL, 0, seq, -1, intended, now, sampling)
+            counters[K_CREATED] += 1
+            sched[S_ARRIVED] = seq + 1
+            if seq == warm_n and arrivals != ARR_BURST:
+                sched[S_WINDOW_START] = intended
+            if seq == n_goroutines - 1 and arrivals != ARR_BURST:
+                sched[S_WINDOW_END] = intended
+            _trace_inl(trace, sched, now, EV_ARRIVE, -1, -1, seq, 0)
+
+            if policy == POLICY_CENTRAL:
+                pp = pidleget(sched, pidle)
+                if pp >= 0:
+                    account(pst, sched, pp, now, PF_T_IDLE)
+                    attach_m(sched, pst, midle, counters, costs, pp)
+                    pst[pp, PF_CURG] = g
+                    set_phase(sched, pst, pp, PH_EXEC)
+                    sched[S_INHAND] += 1
+                    pst[pp, PF_SCHED_START] = now
+                    heap_set(hp, sched, pp, now)
+                else:
+                    globrunqput(sched, gt, g)
+            elif policy == POLICY_PARTITIONED:
+                pp = below(rng, NP)
+                if pst[pp, PF_PHASE] == PH_IDLE:
+                    pidle_remove(sched, pidle, pp)
+                    account(pst, sched, pp, now, PF_T_IDLE)
+                    attach_m(sched, pst, midle, counters, costs, pp)
+                    pst[pp, PF_CURG] = g
+                    set_phase(sched, pst, pp, PH_EXEC)
+                    sched[S_INHAND] += 1
+                    pst[pp, PF_SCHED_START] = now
+                    heap_set(hp, sched, pp, now + costs[C_SWITCH])
+                else:
+                    # per-P FIFO through schedlink (unbounded, unlike Go's ring)
+                    if pst[pp, PF_LQ_TAIL] >= 0:
+                        gt[pst[pp, PF_LQ_TAIL], GF_LINK] = g
+                    else:
+                        pst[pp, PF_LQ_HEAD] = g
+                    pst[pp, PF_LQ_TAIL] = g
+                    pst[pp, PF_LQ_SIZE] += 1
+            elif policy == POLICY_GLOBAL:
+                # Go 1.0: lock, put on the one queue, hand an idle P (and M) the work
+                if sched[S_GQ_IMPL] == GQ_LOCK:
+                    done = lock_acquire(sched, costs, counters, max(now, inj_free_at), 2)
+                else:
+                    # the queue's own put, then sched.lock for the idle list if a P is idle
+                    done = gq_put_begin(sched, costs, counters, max(now, inj_free_at), 1, g)
+                    if sched[S_NPIDLE] > 0:
+                        done = lock_acquire(sched, costs, counters, done, 1)
+                inj_free_at = done
+                gq_put(sched, gt, g)  # where gq_put_begin chose (Go's queue: its one list)
+                counters[K_GPUTS] += 1
+                pp = pidleget(sched, pidle)
+                if pp >= 0:
+                    startm(
+                        sched,
+                        pst,
+                        midle,
+                        counters,
+                        costs,
+                        hp,
+                        pp,
+                        False,
+                        done,
+                    )
+            elif path == PATH_NETPOLL:
+                # the connection's goroutine is parked on the netpoller; its fd is ready now
+                gt[g, GF_READY] = now
+                sched[S_BLOCKED] += 1
+                np_push(nph, sched, gt, g)
+                netpoll_poke(nph, sched, gt, costs, hp, A_NETPOLL, now)
+            elif path == PATH_RANDOM_P:
+                # runqput on a uniformly random P (its M woken if it was idle), then wakep
+                pp = below(rng, NP)
+                t_inj = max(now, inj_free_at)
+                if pst[pp, PF_PHASE] == PH_IDLE:
+                    pidle_remove(sched, pidle, pp)
+                    startm(
+                        sched,
+                        pst,
+                        midle,
+                        counters,
+                        costs,
+                        hp,
+                        pp,
+                        False,
+                        t_inj,
+                    )
+                moved = runqput(sched, gt, pst, runq, pp, g, False, rules)
+                if moved > 0:
+                    counters[K_OVERFLOWS] += 1
+                    counters[K_GPUTS] += moved
+                    # runqputslow links the batch first, then splices it under the lock
+                    t_inj = gq_charge_put(sched, costs, counters, t_inj, 1)
+                inj_free_at = wakep(
+                    sched,
+                    pst,
+                    pidle,
+                    midle,
+                    counters,
+                    costs,
+                    rules,
+                    hp,
+                    t_inj,
+                )
+            elif path == PATH_SPAWN:
+                # the listener on P0 runs newproc: runqput(P0, g, next=true), then wakep
+                t_inj = max(now, inj_free_at)
+                if pst[0, PF_PHASE] == PH_IDLE:
+                    pidle_remove(sched, pidle, 0)
+                    startm(
+                        sched,
+                        pst,
+                        midle,
+                        counters,
+                        costs,
+                        hp,
+                        0,
+                        False,
+                        t_inj,
+                    )
+                moved = runqput(sched, gt, pst, runq, 0, g, True, rules)
+                if moved > 0:
+                    counters[K_OVERFLOWS] += 1
+                    counters[K_GPUTS] += moved
+                    # runqputslow links the batch first, then splices it under the lock
+                    t_inj = gq_charge_put(sched, costs, counters, t_inj, 1)
+                inj_free_at = wakep(
+                    sched,
+                    pst,
+                    pidle,
+                    midle,
+                    counters,
+                    costs,
+                    rules,
+                    hp,
+                    t_inj,
+                )
+            else:
+                # injectglist with no P: onto the global queue, then startIdle(1)
+                done = gq_put_begin(sched, costs, counters, max(now, inj_free_at), 1, g)
+                gq_put(sched, gt, g)
+                counters[K_GPUTS] += 1
+                done = lock_acquire(sched, costs, counters, done, 1)
+                inj_free_at = done
+                pp = pidleget(sched, pidle)
+                if pp >= 0:
+                    startm(
+                        sched,
+                        pst,
+                        midle,
+                        counters,
+                        costs,
+                        hp,
+                        pp,
+                        False,
+                        done,
+                    )
+                else:
+                    sched[S_NEEDSPINNING] = 1
+                    counters[K_NEEDSPIN_SETS] += 1
+            # next arrival
+            if sched[S_ARRIVED] >= n_goroutines:
+                arr_set(hp, sched, A_ARR, INF_NS)
+            elif arrivals == ARR_BURST:
+                nxt = now
+                if path == PATH_SPAWN and (policy == POLICY_GO):
+                    nxt = now + costs[C_NEWPROC]
+                arr_set(hp, sched, A_ARR, nxt)
+            elif arrivals == ARR_CLOSED:
+                # this client now waits for its reply; the next request is the next to wake
+                cl_pop(clh, sched)
+                if sched[S_CL_N] > 0:
+                    arr_next_f = float(clh[0])
+                    arr_set(
+                        hp,
+                        sched,
+                        A_ARR,
+                        np.int64(arr_next_f) + arr_delay,
+                    )
+                else:
+                    arr_set(hp, sched, A_ARR, INF_NS)
+            else:
+                if arrivals == ARR_POISSON:
+                    arr_next_f += -log_uniform_open(rng) * ia_mean
+                elif arrivals == ARR_CONST:
+                    arr_next_f += ia_mean
+                else:
+                    arr_next_f, mm_state, seg, seg_end = next_arrival(
+                        rng, arrivals, fparams, rsched, arr_next_f, mm_state, seg, seg_end
+                    )
+                arr_set(
+                    hp,
+                    sched,
+                    A_ARR,
+                    np.int64(arr_next_f) + arr_delay,
+                )
+
+        elif a == A_SYSMON:
+            # ---- sysmon: retake() time slices, then sleep 20us .. 10ms ------------------------
+            retaken = 0
+            # (while the world stops, sysmon sleeps: sched.gcwaiting)
+            for p in range(NP if sched[S_GCWAITING] == 0 else 0):
+                ph = pst[p, PF_PHASE]
+                if ph == PH_IDLE or ph == PH_GCSTOP:
+                    continue
+                tick = pst[p, PF_SCHEDTICK]
+                sysretake = False
+                if pst[p, PF_SYSMON_TICK] != tick:
+                    pst[p, PF_SYSMON_TICK] = tick
+                    pst[p, PF_SYSMON_WHEN] = now
+                elif pst[p, PF_SYSMON_WHEN] + FORCE_PREEMPT_NS <= now:
+                    # preemptone: only a P running a G (not one in the scheduler or a syscall)
+                    if (rules & RULE_SYSMON_PREEMPT) and ph == PH_RUN and pst[p, PF_PREEMPT] == 0:
+                        when = now + preempt_delay(sched, costs)
+                        if not g_preemptible(sched, gt, prog, pst[p, PF_CURG]):
+                            pst[p, PF_PREEMPT] = 1  # no safe point: it stops where its burst ends
+                            if g_in_critical(gt, prog, pst[p, PF_CURG]):
+                                counters[K_PREEMPT_DEFERRED] += 1  # hybrid: a critical section
+                        elif when < hp[HP_TIME, p]:
+                            pst[p, PF_PREEMPT] = 1
+                            heap_set(hp, sched, p, when)
+                        elif gt[pst[p, PF_CURG], GF_CLASS] == G_PAIR:
+                            # the burst ends in a channel hand-off, a call into the runtime:
+                            # the stack check there (cooperative preemption) stops it first
+                            pst[p, PF_PREEMPT] = 1
+                    elif (
+                        (rules & RULE_SYSMON_PREEMPT)
+                        and ph == PH_GCWORK
+                        and pst[p, PF_GC_MODE] == GCW_DEDICATED
+                        and pst[p, PF_PREEMPT] == 0
+                    ):
+                        # a dedicated worker asked to stop moves its P's run queue to the global
+                        # queue (runqdrain) and marks on without preemption (gcBgMarkWorker)
+                        pst[p, PF_PREEMPT] = 1
+                        done = lock_acquire(sched, costs, counters, now, 1)
+                        if runq_drain_to_global(sched, gt, pst, runq, counters, p) > 0:
+                            counters[K_GC_DRAINS] += 1
+                            wakep(
+                                sched,
+                                pst,
+                                pidle,
+                                midle,
+                                counters,
+                                costs,
+                                rules,
+                                hp,
+                                done,
+                            )
+                    sysretake = True
+                if ph != PH_SYSCALL:
+                    continue
+                # retake a P from a syscall seen across at least one sysmon tick
+                t = pst[p, PF_SYSCALLTICK]
+                if not sysretake and pst[p, PF_SYSMON_SYSCALLTICK] != t:
+                    pst[p, PF_SYSMON_SYSCALLTICK] = t
+                    pst[p, PF_SYSMON_SYSCALLWHEN] = now
+                    continue
+                if (
+                    runq_empty(pst, p)
+                    and sched[S_NMSPINNING] + sched[S_NPIDLE] > 0
+                    and pst[p, PF_SYSMON_SYSCALLWHEN] + FORCE_PREEMPT_NS > now
+                ):
+                    continue
+                if not retake_p(
+                    sched,
+                    pst,
+                    sm,
+                    pidle,
+                    midle,
+                    counters,
+                    costs,
+                    iparams,
+                    hp,
+                    trace,
+                    p,
+                    now,
+                    A_SM0,
+                ):
+                    status = ST_MAX_THREADS
+                    break
+                retaken += 1
+            if status != ST_OK:
+                break
+            # poll the network if nobody has for 10 ms (and no M blocks in netpoll)
+            if (
+                iparams[I_NETPOLL] != 0
+                and (rules & RULE_SYSMON_NETPOLL)
+                and sched[S_LASTPOLL] != 0
+                and sched[S_LASTPOLL] + SYSMON_NETPOLL_NS < now
+            ):
+                sched[S_LASTPOLL] = now
+                counters[K_NETPOLL_SYSMON] += 1
+                if not (mech(sched) & MECH_RING_NETPOLL):
+                    counters[K_NETPOLL_SYSCALLS] += 1
+                head, n = netpoll(nph, sched, gt, counters, now)
+                if n > 0:
+                    _trace(trace, sched, now, EV_NETPOLL, -1, 1, -1, n)
+                    injectglist(
+                        sched,
+                        gt,
+                        pst,
+                        runq,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        iparams,
+                        hp,
+                        head,
+                        n,
+                        -1,
+                        now,
+                    )
+            # Go 1.14-1.15: a timer that should already have run (an unpreemptible P?) gets an
+            # M started on an idle P to run it: startm(nil, false)
+            if rules & RULE_SYSMON_TIMERS:
+                nxt_t = timers_earliest(gt, pst)
+                if nxt_t != 0 and nxt_t < now and sched[S_NPIDLE] > 0:
+                    done = lock_acquire(sched, costs, counters, now, 1)
+                    pp = pidleget(sched, pidle)
+                    counters[K_SYSMON_TIMER_STARTM] += 1
+                    startm(
+                        sched,
+                        pst,
+                        midle,
+                        counters,
+                        costs,
+                        hp,
+                        pp,
+                        False,
+                        done,
+                    )
+            # sysmon's idle rounds reset only when retake() took a P from a syscall
+            if retaken > 0:
+                sched[S_SYSMON_IDLE] = 0
+            else:
+                sched[S_SYSMON_IDLE] += 1
+            delay = sched[S_SYSMON_DELAY_US]
+            if sched[S_SYSMON_IDLE] == 0:
+                delay = SYSMON_MIN_DELAY_US
+            elif sched[S_SYSMON_IDLE] > SYSMON_IDLE_ROUNDS_BEFORE_BACKOFF:
+                delay *= 2
+            if delay > SYSMON_MAX_DELAY_US:
+                delay = SYSMON_MAX_DELAY_US
+            sched[S_SYSMON_DELAY_US] = delay
+            heap_set(hp, sched, A_SYSMON, now + delay * 1000)
+
+        elif a == A_SNAP:
+            # ---- a schedtrace snapshot ---------------------------------------------------------
+            k = sched[S_NSNAP]
+            if k < max_snap:
+                snap[k, SN_TIME] = now
+                snap[k, SN_IDLEPROCS] = sched[S_NPIDLE]
+                snap[k, SN_THREADS] = sched[S_MCOUNT]
+                snap[k, SN_SPINNING] = sched[S_NMSPINNING]
+                snap[k, SN_NEEDSPINNING] = sched[S_NEEDSPINNING]
+                snap[k, SN_IDLETHREADS] = sched[S_NMIDLE]
+                snap[k, SN_RUNQUEUE] = sched[S_RUNQ_SIZE]
+                snap[k, SN_LIVE] = sched[S_LIVE]
+                snap[k, SN_RUNNING] = sched[S_RUNNING]
+                snap[k, SN_INHAND] = sched[S_INHAND]
+                runnable = sched[S_RUNQ_SIZE]
+                for p in range(NP):
+                    rl = runq_len(pst, p)
+                    rn = 1 if pst[p, PF_RUNNEXT] >= 0 else 0
+                    runnable += rl + rn + pst[p, PF_LQ_SIZE]
+                    snap_p[k, p, SP_RUNQ_LEN] = rl + pst[p, PF_LQ_SIZE]
+                    snap_p[k, p, SP_RUNNEXT] = rn
+                    snap_p[k, p, SP_SCHEDTICK] = pst[p, PF_SCHEDTICK]
+                    php = pst[p, PF_PHASE]
+                    if php == PH_IDLE:
+                        snap_p[k, p, SP_STATUS] = 0  # _Pidle
+                    elif php == PH_GCSTOP:
+                        snap_p[k, p, SP_STATUS] = 3  # _Pgcstop
+                    elif php == PH_SYSCALL and iparams[I_GO_VERSION] <= 125:
+                        snap_p[k, p, SP_STATUS] = 2  # _Psyscall (removed in 1.26)
+                    else:
+                        snap_p[k, p, SP_STATUS] = 1  # _Prunning
+                    snap_p[k, p, SP_M] = pst[p, PF_M]
+                    cg = pst[p, PF_CURG]
+                    snap_p[k, p, SP_CURG] = (
+                        gt[cg, GF_SEQ] if (cg >= 0 and pst[p, PF_PHASE] == PH_RUN) else -1
+                    )
+                    snap_p[k, p, SP_SPINNING] = pst[p, PF_SPINNING]
+                    snap_p[k, p, SP_TIMERSLEN] = pst[p, PF_NTIMERS]
+                snap[k, SN_RUNNABLE] = runnable
+                snap[k, SN_BLOCKED] = sched[S_BLOCKED]
+                snap[k, SN_SYSCALL_M] = sched[S_NSYSCALL_M]
+                snap[k, SN_POLL_M] = 1 if sched[S_NETPOLL_M] >= 0 else 0
+                for j in range(snap_midle.shape[1]):
+                    snap_midle[k, j] = midle[j] if j < sched[S_NMIDLE] else -1
+                sched[S_NSNAP] = k + 1
+                heap_set(hp, sched, A_SNAP, now + snap_ns)
+            else:
+                counters[K_SNAP_DROPPED] += 1
+                heap_set(hp, sched, A_SNAP, INF_NS)
+
+        elif a == A_NETPOLL:
+            # ---- the M blocked in netpoll wakes: an fd is ready ------------------------------
+            m = sched[S_NETPOLL_M]
+            sched[S_NETPOLL_M] = -1
+            sched[S_LASTPOLL] = now
+            sched[S_POLL_UNTIL] = 0
+            heap_set(hp, sched, A_NETPOLL, INF_NS)
+            counters[K_NETPOLL_BLOCKING_WAKES] += 1
+            head, n = netpoll(nph, sched, gt, counters, now)
+            done = lock_acquire(sched, costs, counters, now, 1)
+            pp = pidleget(sched, pidle)
+            _trace(trace, sched, now, EV_NETPOLL, pp, m, -1, n)
+            if pp >= 0:
+                account(pst, sched, pp, now, PF_T_IDLE)
+                pst[pp, PF_M] = m
+                pst[pp, PF_SPINNING] = 0
+                pst[pp, PF_SCHED_START] = now
+                if n > 0:
+                    g = head
+                    rest = gt[g, GF_LINK]
+                    gt[g, GF_LINK] = -1
+                    done = injectglist(
+                        sched,
+                        gt,
+                        pst,
+                        runq,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        iparams,
+                        hp,
+                        rest,
+                        n - 1,
+                        pp,
+                        done,
+                    )
+                    pst[pp, PF_CURG] = g
+                    pst[pp, PF_INHERIT] = 0
+                    set_phase(sched, pst, pp, PH_EXEC)
+                    sched[S_INHAND] += 1
+                    heap_set(hp, sched, pp, done + costs[C_SWITCH])
+                else:
+                    # nothing ready after all: acquirep and look for work (goto top)
+                    set_phase(sched, pst, pp, PH_WAKE)
+                    sched[S_WAKES] += 1
+                    heap_set(hp, sched, pp, done)
+            else:
+                injectglist(
+                    sched,
+                    gt,
+                    pst,
+                    runq,
+                    pidle,
+                    midle,
+                    counters,
+                    costs,
+                    iparams,
+                    hp,
+                    head,
+                    n,
+                    -1,
+                    done,
+                )
+                midle[sched[S_NMIDLE]] = m  # stopm
+                sched[S_NMIDLE] += 1
+
+        elif a == A_TIMERPROC:
+            # ---- Go <= 1.13: the timer thread wakes; timerproc readies the due goroutines ----
+            # timerproc slept in notetsleepg (a syscall without its P): on waking it takes an
+            # idle P (started like startm, the Gs on its runnext) or, with none idle, it and
+            # its work wait on the global queue (exitsyscall0) -- the Gs go there directly.
+            counters[K_TIMERPROC_WAKES] += 1
+            head = -1
+            tail = -1
+            n = 0
+            root = sched[S_TIMERS_ROOT]
+            while root >= 0 and gt[root, GF_READY] <= now:
+                g = root
+                root = timer_pop(gt, g)
+                gt[g, GF_LINK] = -1
+                if tail >= 0:
+                    gt[tail, GF_LINK] = g
+                else:
+                    head = g
+                tail = g
+                n += 1
+            sched[S_TIMERS_ROOT] = root
+            sched[S_NTIMERS] -= n
+            counters[K_TIMERS_RUN] += n
+            done = lock_acquire(sched, costs, counters, now, 1)
+            pp = pidleget(sched, pidle)
+            if pp >= 0:
+                startm(
+                    sched,
+                    pst,
+                    midle,
+                    counters,
+                    costs,
+                    hp,
+                    pp,
+                    False,
+                    done,
+                )
+            g = head
+            while g >= 0:
+                nx = gt[g, GF_LINK]
+                _trace(trace, sched, now, EV_TIMER, pp, -1, gt[g, GF_SEQ], 0)
+                if pp >= 0:
+                    ready_g(
+                        sched, gt, pst, runq, counters, costs, rules, pp, g, now, done, WOKEN_TIMER
+                    )
+                else:
+                    gq_put1(sched, gt, g)
+                    gt[g, GF_RUNNABLE_SINCE] = now
+                    gt[g, GF_WOKEN] = WOKEN_TIMER
+                    sched[S_BLOCKED] -= 1
+                    counters[K_GPUTS] += 1
+                g = nx
+            nt = gt[root, GF_READY] if root >= 0 else INF_NS
+            heap_set(hp, sched, A_TIMERPROC, nt)
+
+        elif a == A_GC:
+            # ---- the collector's next step ---------------------------------------------------
+            gc_advance(sched, gt, now)
+            gph = sched[S_GC_PHASE]
+            if gph == GC_OFF:
+                forced = now >= sched[S_LAST_GC] + GC_FORCE_PERIOD_NS
+                if sched[S_HEAP_LIVE] >= sched[S_HEAP_TRIGGER] or forced:
+                    # gcStart: stop the world for sweep termination
+                    if sched[S_HEAP_LIVE] < sched[S_HEAP_TRIGGER]:
+                        counters[K_GC_FORCED] += 1
+                    heap_set(hp, sched, A_GC, INF_NS)
+                    stw_begin(
+                        sched,
+                        gt,
+                        pst,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        prog,
+                        hp,
+                        trace,
+                        STW_SWEEPTERM,
+                        now,
+                    )
+                    stw_check(
+                        sched,
+                        pst,
+                        costs,
+                        counters,
+                        h_gc_stop,
+                        hp,
+                        trace,
+                        A_GC,
+                        now,
+                    )
+                else:
+                    gc_schedule(sched, gt, iparams, hp, A_GC, now)
+            elif gph == GC_STW:
+                # the stop-the-world's own work is done: start the world
+                heap_set(hp, sched, A_GC, INF_NS)
+                if sched[S_STW_KIND] == STW_SWEEPTERM:
+                    # the concurrent mark begins: workers, assists, the write barrier
+                    sched[S_GC_PHASE] = GC_MARK
+                    sched[S_MARK_START] = now
+                    sched[S_MARK_T] = now
+                    sched[S_MARK_DONE] = 0
+                    sched[S_BG_CREDIT] = 0
+                    sched[S_MARK_ALLOC] = 0
+                    sched[S_MARK_WORK] = iparams[I_LIVE_HEAP] // 1024 * costs[C_GC_MARK_PER_KIB]
+                    sched[S_DEDICATED_NEEDED] = iparams[I_GC_DEDICATED]
+                    sched[S_IDLE_WORKERS] = 0
+                    for q in range(NP):
+                        pst[q, PF_GC_FRAC_NS] = 0
+                else:
+                    # mark termination: what the mark found live (objects allocated during
+                    # the mark are black) is the next cycle's base
+                    sched[S_GC_PHASE] = GC_OFF
+                    counters[K_GC_CYCLES] += 1
+                    marked = iparams[I_LIVE_HEAP] + sched[S_MARK_ALLOC]
+                    gc_set_goal(sched, iparams, marked, sched[S_MARK_ALLOC])
+                    sched[S_HEAP_LIVE] = marked
+                    sched[S_LAST_GC] = now
+                start_world(
+                    sched,
+                    gt,
+                    pst,
+                    runq,
+                    pidle,
+                    midle,
+                    counters,
+                    costs,
+                    rules,
+                    h_gc_total,
+                    hp,
+                    trace,
+                    now,
+                )
+                gc_schedule(sched, gt, iparams, hp, A_GC, now)
+            elif sched[S_MARK_DONE] >= sched[S_MARK_WORK]:
+                # gcMarkDone: every parked assist is woken (gcWakeAllAssists), the workers
+                # stop, and the world stops for mark termination
+                n = gc_ready_assists(sched, gt, counters, True, now)
+                if n > 0:
+                    start_idle(
+                        sched,
+                        pst,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        hp,
+                        n,
+                        now,
+                    )
+                heap_set(hp, sched, A_GC, INF_NS)
+                stw_begin(
+                    sched,
+                    gt,
+                    pst,
+                    pidle,
+                    midle,
+                    counters,
+                    costs,
+                    prog,
+                    hp,
+                    trace,
+                    STW_MARKTERM,
+                    now,
+                )
+                stw_check(
+                    sched,
+                    pst,
+                    costs,
+                    counters,
+                    h_gc_stop,
+                    hp,
+                    trace,
+                    A_GC,
+                    now,
+                )
+            else:
+                # background credit paid a parked assist's debt: it is runnable again
+                n = gc_ready_assists(sched, gt, counters, False, now)
+                if n > 0:
+                    start_idle(
+                        sched,
+                        pst,
+                        pidle,
+                        midle,
+                        counters,
+                        costs,
+                        hp,
+                        n,
+                        now,
+                    )
+                gc_schedule(sched, gt, iparams, hp, A_GC, now)
+
+        elif a == A_OS:
+            # ---- the OS's time slice ends: the longest-running thread yields its core -------
+            heap_set(hp, sched, A_OS, INF_NS)
+            os_slice_end(hp, sched, pst, costs)
+
+        elif a == A_QUOTA:
+            # ---- cgroup cpu.max: a new period refills the quota; a spent quota throttles -----
+            heap_set(hp, sched, A_QUOTA, INF_NS)
+            quota_charge(sched)
+            if now >= sched[S_PERIOD_END]:
+                if sched[S_THROTTLED] != 0:
+                    counters[K_THROTTLED_NS] += quota_unthrottle(hp, sched, pst, A_SYSMON, A_OS)
+                    if gc_on:
+                        sched[S_HEAP_T] = now  # the heap and the mark did not move meanwhile
+                        sched[S_MARK_T] = now
+                while sched[S_PERIOD_END] <= now:
+                    sched[S_PERIOD_END] += sched[S_PERIOD_NS]
+                    counters[K_QUOTA_PERIODS] += 1
+                sched[S_QUOTA_LEFT] = sched[S_QUOTA_NS]
+            elif sched[S_QUOTA_LEFT] <= 0 and sched[S_THROTTLED] == 0:
+                if gc_on:
+                    gc_advance(sched, gt, now)
+                quota_throttle(hp, sched, pst, A_SYSMON, A_OS, A_GC, A_SNAP)
+                counters[K_THROTTLED_PERIODS] += 1
+                if inj_free_at < sched[S_PERIOD_END]:
+                    inj_free_at = sched[S_PERIOD_END]  # the injecting M is throttled too
+            sched[S_OS_DIRTY] = 1
+
+        elif a >= A_SM0:
+            # ---- exitsyscall without a P: an idle P, else the global queue and stopm ----------
+            slot = a - A_SM0
+            g = sm[slot, SM_G]
+            m = sm[slot, SM_M]
+            sm[slot, SM_G] = sched[S_SM_FREE]
+            sched[S_SM_FREE] = slot
+            sched[S_NSYSCALL_M] -= 1
+            sched[S_BLOCKED] -= 1
+            heap_set(hp, sched, a, INF_NS)
+            nxt = gt[g, GF_PC] + 1  # a CPU phase follows every syscall, by construction
+            gt[g, GF_PC] = nxt
+            gt[g, GF_REMAINING] = draw_phase(rng, prog, emp, nxt)
+            done = lock_acquire(sched, costs, counters, now, 1)
+            pp = pidleget(sched, pidle)
+            if pp >= 0:
+                counters[K_EXITSYSCALL_IDLE_P] += 1
+                _trace(trace, sched, now, EV_EXITSYSCALL, pp, m, gt[g, GF_SEQ], 1)
+                account(pst, sched, pp, now, PF_T_IDLE)
+                pst[pp, PF_M] = m
+                pst[pp, PF_CURG] = g
+                pst[pp, PF_INHERIT] = 2  # execute(gp, false), not a runnable->running delay
+                set_phase(sched, pst, pp, PH_EXEC)
+                pst[pp, PF_SCHED_START] = now
+                sched[S_INHAND] += 1
+                heap_set(hp, sched, pp, done + costs[C_SWITCH])
+            else:
+                counters[K_EXITSYSCALL_GLOBAL] += 1
+                _trace(trace, sched, now, EV_EXITSYSCALL, -1, m, gt[g, GF_SEQ], 2)
+                done = gq_put_locked(sched, gt, costs, counters, done, g)
+                gt[g, GF_RUNNABLE_SINCE] = now
+                counters[K_GPUTS] += 1
+                midle[sched[S_NMIDLE]] = m  # stopm
+                sched[S_NMIDLE] += 1
 
         if FEATURES and sched[S_OS_DIRTY] != 0:
             os_settle(hp, sched, pst, costs, counters, A_OS, A_QUOTA)
