@@ -666,14 +666,19 @@ def heap_set(hp, sched, a, t):
     # an actor that moved up is already below its new children (they were below its parent)
     while i == i0:
         c = 2 * i + 1
-        if c >= n:
-            break
         if c + 1 < n:
-            # the smaller child without a branch: the children's times are random, so a branch
-            # here is mispredicted about half the time (as in central's sift-down)
+            # both children (every level but the last): the smaller one without a branch on
+            # the times, which are random, so such a branch is mispredicted about half the
+            # time (as in central's sift-down); equal times (the idle actors' "never", or a
+            # rare tie) go by sequence number on a branch that is almost never taken
             tl = hp[HP_KT, ix(c)]
             tr = hp[HP_KT, ix(c + 1)]
-            c += (tr < tl) | ((tr == tl) & (hp[HP_KS, ix(c + 1)] < hp[HP_KS, ix(c)]))
+            if tr == tl:
+                c += hp[HP_KS, ix(c + 1)] < hp[HP_KS, ix(c)]
+            else:
+                c += tr < tl
+        elif c >= n:
+            break
         tc = hp[HP_KT, ix(c)]
         sc = hp[HP_KS, ix(c)]
         if tc < t or (tc == t and sc < sa):
