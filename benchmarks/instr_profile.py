@@ -1,7 +1,7 @@
 """Instructions per goroutine: where the `go` kernel's work goes, counted, not sampled.
 
     python benchmarks/instr_profile.py [--procs 64] [--goroutines 50000] [--top 40] [--with-c]
-                                       [--json OUT]
+                                       [--asm FILE:LINE,...] [--json OUT]
 
 This guest has no hardware counters (``perf stat`` reports cycles and instructions as not
 supported), so a sampling profile says where time was spent but not why. This script counts
@@ -12,7 +12,8 @@ predictor model misses, and first-level data-cache misses, by kernel function (i
 helpers counted under their own names, from the debug line table), by source line, by part
 of the event loop, and by kind (reloads of spilled values from the stack, numba's
 negative-index wrap). ``--with-c`` counts the C reference (``benchmarks/mmc.c``) per customer
-the same way, for the ratio.
+the same way, for the ratio; ``--asm`` prints the machine code of chosen source lines with
+each instruction's count per goroutine.
 
 How (each step checked, with a message naming what is missing):
 1. The kernel is compiled for ``haswell`` (AVX2) into its own numba cache
@@ -67,10 +68,14 @@ WARM_GOROUTINES = 2000
 REGIONS = [
     ("top of the loop: next event, counters", "while sched[S_COMPLETED] < n_goroutines:"),
     ("a goroutine arrives", "# ---- a goroutine arrives"),
-    ("sysmon, snapshots, netpoll, timers, GC, OS", "elif a == A_SYSMON:"),
+    ("the other actors: sysmon, snapshots, netpoll, timers, GC, OS", "elif a == A_SYSMON:"),
     ("a P's M reaches its next step (running G stops)", "# ---- a P's M reaches its next step"),
     ("execute()", "elif ph == PH_EXEC:"),
     ("schedule() / findRunnable's outcome", "if enter_schedule:"),
+    (
+        "the loop's tail: the OS layer's settling, invariant checks",
+        "if FEATURES and sched[S_OS_DIRTY]",
+    ),
 ]
 
 
@@ -491,8 +496,8 @@ def main(argv=None) -> int:
     if a.child:
         child(a.child, a.procs, a.goroutines)
         return 0
-    if not 1 <= a.procs <= 256:
-        _fail(f"--procs must be in 1..256, got {a.procs}")
+    if not 1 <= a.procs <= 1024:
+        _fail(f"--procs must be in 1..1024, got {a.procs}")
     if a.goroutines < 1000:
         _fail(f"--goroutines must be at least 1000, got {a.goroutines}")
     _tools()
