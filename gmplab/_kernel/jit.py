@@ -48,8 +48,9 @@ def ix(i):
     a reload of the array's length and an add on every access); a hot loop's indices never
     are, and an unsigned index skips the wrap. In central's loop that was about an eighth of
     its time; across the general kernel it measured nothing (README, Speed), so there only
-    heap_set's sift uses it. Only the subscript is unsigned, the arithmetic stays int64:
-    numba widens a mix of int64 and uint64 to float64. A negative index made unsigned reads
-    far out of bounds instead of wrapping, so ix goes only where the index is known to be
-    >= 0."""
+    heap_set's sift and the event loop's top use it (counted: the wrap is about 3
+    instructions, README, Speed: "Counted"). Only the subscript is unsigned, the arithmetic
+    stays int64: numba widens a mix of int64 and uint64 to float64. A negative index made
+    unsigned reads far out of bounds instead of wrapping, so ix goes only where the index is
+    known to be >= 0."""
     return np.uint64(i)
