@@ -47,10 +47,23 @@ def ix(i):
     """An array index as unsigned. numba wraps a signed index that might be negative (a shift,
     a reload of the array's length and an add on every access); a hot loop's indices never
     are, and an unsigned index skips the wrap. In central's loop that was about an eighth of
-    its time; across the general kernel it measured nothing (README, Speed), so there only
-    heap_set's sift and the event loop's top use it (counted: the wrap is about 3
-    instructions, README, Speed: "Counted"). Only the subscript is unsigned, the arithmetic
-    stays int64: numba widens a mix of int64 and uint64 to float64. A negative index made
-    unsigned reads far out of bounds instead of wrapping, so ix goes only where the index is
-    known to be >= 0."""
+    its time; across the general kernel it measured nothing (README, Speed), so there it goes
+    only where the instruction count found a wrap on the hot path: heap_set's sift, the event
+    loop's top, a completion's bitmap and batch, FOUND's locked-M test (the wrap is about 3
+    instructions; README, Speed: "Counted"; see also nonneg). Only the subscript is unsigned,
+    the arithmetic stays int64: numba widens a mix of int64 and uint64 to float64. A negative
+    index made unsigned reads far out of bounds instead of wrapping, so ix goes only where the
+    index is known to be >= 0."""
     return np.uint64(i)
+
+
+@njit(inline="always")
+def nonneg(i):
+    """i with its sign bit cleared: i itself for an i >= 0, now known to LLVM as >= 0. numba
+    wraps every subscript by a signed value (ix's docstring); once LLVM knows the value is
+    not negative, it folds the wrap away on every later subscript by it, inside inlined
+    helpers too, where ix would have to be written at each one. One `and` where the value is
+    made (a P's number, the running goroutine's row) against a wrap at each array it indexes.
+    Like ix, only where the value is known to be >= 0: a negative one becomes a huge index,
+    read far out of bounds, not the wrapped row."""
+    return i & 0x7FFFFFFFFFFFFFFF

@@ -567,7 +567,7 @@ from .consts import (
     WOKEN_TIMER,
 )
 from .hist import go_index, hdr_index
-from .jit import helper, hot_helper, inline_helper, ix
+from .jit import helper, hot_helper, inline_helper, ix, nonneg
 from .rng import below, cheaprand32, draw_service_ns, log_uniform_open, uniform
 from .runq import (
     glob_batch_size,
@@ -2724,13 +2724,65 @@ def find_runnable(
     c is the time the M leaves the scheduler (before the switch to g). On PARK the P is
     already on the idle list; its M is parked by the caller.
     """
-    rules = iparams[I_RULES]
-    gomaxprocs = iparams[I_GOMAXPROCS]
-    version = iparams[I_GO_VERSION]
-    timers_on = iparams[I_TIMERS] != 0
+    return find_runnable_with(
+        sched,
+        gt,
+        pst,
+        runq,
+        pidle,
+        midle,
+        nph,
+        counters,
+        costs,
+        iparams,
+        rng,
+        coprimes,
+        hp,
+        trace,
+        p,
+        t,
+        resume,
+        iparams[I_RULES],
+        iparams[I_GOMAXPROCS],
+        iparams[I_GO_VERSION],
+        iparams[I_TIMERS] != 0,
+        FEATURES and iparams[I_GC] != 0,
+        iparams[I_NETPOLL] != 0,
+    )
+
+
+@inline_helper
+def find_runnable_with(
+    sched,
+    gt,
+    pst,
+    runq,
+    pidle,
+    midle,
+    nph,
+    counters,
+    costs,
+    iparams,
+    rng,
+    coprimes,
+    hp,
+    trace,
+    p,
+    t,
+    resume,
+    rules,
+    gomaxprocs,
+    version,
+    timers_on,
+    gc_on,
+    netpoll_on,
+):
+    """find_runnable with the run's settings from iparams passed in: the event loop reads
+    them once before it starts. Read inside, they were loads and flag arithmetic on every
+    call (about 30 instructions per goroutine counted at GOMAXPROCS 64; README, Speed): the
+    loop also stores to arrays, so LLVM cannot prove iparams unchanged and hoist them."""
     c = t
     was_spinning = False
-    gc_on = FEATURES and iparams[I_GC] != 0
     for _top in range(64):  # `goto top` is bounded; reaching the bound is a model bug
         if sched[S_GCWAITING] != 0:
             return GCSTOP, -1, False, c  # `top:` if sched.gcwaiting: gcstopm
@@ -2797,7 +2849,7 @@ def find_runnable(
                 return FOUND, g, False, c
             # the non-blocking netpoll(0), before stealing (if no M blocks in netpoll)
             if (
-                iparams[I_NETPOLL] != 0
+                netpoll_on
                 and (rules & RULE_NETPOLL_FIND)
                 and netpoll_any_waiters(sched, iparams)
                 and sched[S_LASTPOLL] != 0
@@ -2927,10 +2979,10 @@ def find_runnable(
         # the last M with nothing to do blocks in netpoll until an fd is ready or the earliest
         # timer it knows of is due (pollUntil); timers need netpoll from Go 1.14
         poll_until = 0
-        if timers_on and iparams[I_NETPOLL] != 0 and version >= V_TIMERS_ON_PS:
+        if timers_on and netpoll_on and version >= V_TIMERS_ON_PS:
             poll_until = timers_poll_until(gt, pst, version, p, was_spinning)
         if (
-            iparams[I_NETPOLL] != 0
+            netpoll_on
             and (rules & RULE_NETPOLL_BLOCK)
             and (netpoll_any_waiters(sched, iparams) or poll_until != 0)
             and sched[S_LASTPOLL] != 0
@@ -2966,7 +3018,7 @@ def g_take(sched, gt, counters, max_live):
     loop: see g_grow). Returns -1 when max_live goroutines are alive."""
     if sched[S_LIVE] >= max_live:
         return -1
-    g = sched[S_GFREE]
+    g = nonneg(sched[S_GFREE])  # the free list is never empty here (g_grow)
     sched[S_GFREE] = gt[g, GF_LINK]
     sched[S_LIVE] += 1
     if sched[S_LIVE] > counters[K_MAX_LIVE_SEEN]:
@@ -3174,10 +3226,11 @@ def _record_completion(
     counters[K_COMPLETED] += 1
     counters[K_COMPLETED_SEQ_SUM] += seq
     sched[S_COMPLETED] += 1
-    if seq < done_bitmap.shape[0]:
-        if done_bitmap[seq] != 0:
+    # one unsigned test bounds seq on both sides (ids are >= 0), so the subscript needs no wrap
+    if np.uint64(seq) < np.uint64(done_bitmap.shape[0]):
+        if done_bitmap[ix(seq)] != 0:
             return 8
-        done_bitmap[seq] = 1
+        done_bitmap[ix(seq)] = 1
     if soj < 0:
         return 1
     warm = iparams[I_WARMUP_N]
@@ -3189,7 +3242,7 @@ def _record_completion(
         measured_total = iparams[I_GOROUTINES] - warm
         # every operand is >= 0 here (seq >= warm), so the unsigned division gives the same
         # batch as floor division without numba's sign fix-up for a negative quotient
-        b = np.int64(np.uint64((seq - warm) * nb) // np.uint64(measured_total))
+        b = np.uint64((seq - warm) * nb) // np.uint64(measured_total)  # an unsigned index
         batch_count[b] += 1
         batch_sum[b] += soj
         batch_hist[b, go_index(soj)] += 1
@@ -3397,6 +3450,9 @@ def _event_loop(
     sampling = FEATURES and iparams[I_SAMPLING] != 0
     policy = iparams[I_POLICY]
     rules = iparams[I_RULES]
+    gomaxprocs = iparams[I_GOMAXPROCS]
+    timers_on = iparams[I_TIMERS] != 0
+    netpoll_on = iparams[I_NETPOLL] != 0
     check = iparams[I_CHECK] != 0
     n_goroutines = iparams[I_GOROUTINES]
     warm_n = iparams[I_WARMUP_N]
@@ -3426,9 +3482,14 @@ def _event_loop(
     arr_next_f = carry_f[CF_ARR_NEXT]
     seg_end = carry_f[CF_SEG_END]
     status = ST_OK
+    # an event may create k_new goroutines: the table grows first (in run_kernel) once fewer
+    # rows are free, unless it is at max_live already; the bound is fixed within this call
+    grow_above_live = gt.shape[0] - k_new if gt.shape[0] < max_live else INF_NS
+    # the event count lives in a local inside the loop (written back after it): as
+    # counters[K_EVENTS] it was a load and a store on every event
+    events = counters[K_EVENTS]
     while sched[S_COMPLETED] < n_goroutines:
-        if gt.shape[0] - sched[S_LIVE] < k_new and gt.shape[0] < max_live:
-            # an event may create k_new goroutines: the table grows first (in run_kernel)
+        if sched[S_LIVE] > grow_above_live:
             status = ST_GROW
             break
         a = hp[HP_ACTOR, 0]
@@ -3440,8 +3501,8 @@ def _event_loop(
         if now >= INF_NS:
             status = ST_STRANDED
             break
-        counters[K_EVENTS] += 1
-        if counters[K_EVENTS] > events_max:
+        events += 1
+        if events > events_max:
             status = ST_EVENTS_MAX
             break
         sched[S_NOW] = now
@@ -3455,12 +3516,12 @@ def _event_loop(
 
         if a < NP:
             # ---- a P's M reaches its next step ------------------------------------------------
-            p = a
+            p = nonneg(a)  # a < NP is a P, and actors are numbered from 0
             ph = pst[p, PF_PHASE]
             enter_schedule = False
             resume = False
             if ph == PH_RUN:
-                g = pst[p, PF_CURG]
+                g = nonneg(pst[p, PF_CURG])  # a running P has its G (check_invariants)
                 sched[S_RUNNING] -= 1
                 account(pst, sched, p, now, PF_T_RUN)
                 gt[g, GF_REMAINING] -= work_done(pst, p, now, gt[g, GF_REMAINING], smt_on)
@@ -4153,7 +4214,7 @@ def _event_loop(
                 enter_schedule = True
             elif ph == PH_EXEC:
                 # execute(gp, inheritTime)
-                g = pst[p, PF_CURG]
+                g = nonneg(pst[p, PF_CURG])  # the G chosen for this P (check_invariants)
                 sched[S_INHAND] -= 1
                 spin = pst[p, PF_SPINNING] == 1
                 account(pst, sched, p, now, PF_T_SPIN if spin else PF_T_SCHED)
@@ -4267,7 +4328,7 @@ def _event_loop(
             if enter_schedule:
                 # ---- schedule(): find the next G for this P --------------------------------
                 if policy == POLICY_GO:
-                    out, g, inherit, c = find_runnable(
+                    out, g, inherit, c = find_runnable_with(
                         sched,
                         gt,
                         pst,
@@ -4285,6 +4346,12 @@ def _event_loop(
                         p,
                         t_sched,
                         resume,
+                        rules,
+                        gomaxprocs,
+                        version,
+                        timers_on,
+                        gc_on,
+                        netpoll_on,
                     )
                 elif policy == POLICY_GLOBAL:
                     g, nb, c = gq_take(
@@ -4334,7 +4401,12 @@ def _event_loop(
                     else:
                         pidleput(sched, pst, pidle, p)
                         out = PARK
-                if out == FOUND and gt[g, GF_LOCKED_M] >= 0 and gt[g, GF_LOCKED_M] != pst[p, PF_M]:
+                # FOUND comes with a goroutine (g >= 0)
+                if (
+                    out == FOUND
+                    and gt[ix(g), GF_LOCKED_M] >= 0
+                    and gt[ix(g), GF_LOCKED_M] != pst[p, PF_M]
+                ):
                     c = startlockedm(sched, pst, midle, counters, costs, p, gt[g, GF_LOCKED_M], c)
                 if out == FOUND:
                     pst[p, PF_CURG] = g
@@ -5169,6 +5241,7 @@ def _event_loop(
             sched[S_INV_CODE] = code
             status = ST_INVARIANT
             break
+    counters[K_EVENTS] = events
     carry_i[CI_INJ_FREE_AT] = inj_free_at
     carry_i[CI_MM_STATE] = mm_state
     carry_i[CI_SEG] = seg
