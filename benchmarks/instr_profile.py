@@ -145,14 +145,25 @@ def _run_callgrind(cmd: list[str], out: Path, env=None, counting_off=False) -> s
     return done.stdout + done.stderr
 
 
+def _run_kernel_line() -> int:
+    """The line numba names run_kernel's cache files by: its code object's first line, which
+    is its first decorator's."""
+    src = (KERNEL / "loop.py").read_text().splitlines()
+    i = next(i for i, s in enumerate(src) if s.startswith("def run_kernel("))
+    while i > 0 and src[i - 1].startswith("@"):
+        i -= 1
+    return i + 1
+
+
 def _plain_object() -> bytes:
-    """run_kernel's ELF object from the plain build's numba cache (the newest one)."""
-    found = sorted(
-        (CACHE_DIR / "gmplab-plain").glob("*/loop.run_kernel-*.nbc"),
-        key=lambda p: p.stat().st_mtime,
-    )
+    """run_kernel's ELF object from the plain build's numba cache: the file of the source as it
+    is now (the newest of them). An earlier source leaves its files behind under other line
+    numbers, and one edited back to an earlier state reuses that state's file unchanged, so
+    the newest file of all can be another source's."""
+    pattern = f"*/loop.run_kernel-{_run_kernel_line()}.*.nbc"
+    found = sorted((CACHE_DIR / "gmplab-plain").glob(pattern), key=lambda p: p.stat().st_mtime)
     if not found:
-        _fail(f"no plain-build cache file loop.run_kernel-*.nbc under {CACHE_DIR / 'gmplab-plain'}")
+        _fail(f"no plain-build cache file {pattern} under {CACHE_DIR / 'gmplab-plain'}")
     raw = found[-1].read_bytes()
     i = raw.find(b"\x7fELF")
     if i < 0:

@@ -81,3 +81,23 @@ def test_the_event_loops_parts_are_found_in_order():
         if nxt is not None:
             assert last == nxt[1] - 1
     assert src[parts[0][1] - 1].strip().startswith(("while", "if", "elif", "#"))
+
+
+def test_the_object_comes_from_the_cache_file_of_the_source_as_it_is(tmp_path, monkeypatch):
+    # numba names run_kernel's cache files by its first decorator's line; a source edited back
+    # to an earlier state reuses that state's (older) file, so "the newest file" can be wrong
+    line = instr_profile._run_kernel_line()
+    src = (ROOT / "gmplab" / "_kernel" / "loop.py").read_text().splitlines()
+    assert src[line - 1].startswith("@")
+    below = src[line - 1 :]
+    assert next(s for s in below if not s.startswith("@")).startswith("def run_kernel(")
+    d = tmp_path / "gmplab-plain" / "_kernel_x"
+    d.mkdir(parents=True)
+    elf = b"\x7fELF" + b"\x00" * 12
+    mine = d / f"loop.run_kernel-{line}.py311.1.nbc"
+    mine.write_bytes(b"junk" + b"B" + len(elf).to_bytes(4, "little") + elf)
+    other = d / f"loop.run_kernel-{line + 7}.py311.1.nbc"
+    other.write_bytes(b"junk" + b"B" + (4).to_bytes(4, "little") + b"\x7fELF")
+    os.utime(mine, (1, 1))  # the other file is newer
+    monkeypatch.setattr(instr_profile, "CACHE_DIR", tmp_path)
+    assert instr_profile._plain_object() == elf
