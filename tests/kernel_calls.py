@@ -9,6 +9,7 @@ from gmplab._kernel import loop
 
 def find_runnable(a, p, t, resume=False, iparams=None):
     """loop.find_runnable for P p at time t; returns (outcome, g, inherit, c)."""
+    ip = a["iparams"] if iparams is None else iparams
     return loop.find_runnable(
         a["sched"],
         a["gt"],
@@ -19,7 +20,7 @@ def find_runnable(a, p, t, resume=False, iparams=None):
         a["nph"],
         a["counters"],
         a["costs"],
-        a["iparams"] if iparams is None else iparams,
+        ip,
         a["rng"],
         a["coprimes"],
         a["hp"],
@@ -27,6 +28,7 @@ def find_runnable(a, p, t, resume=False, iparams=None):
         p,
         t,
         resume,
+        loop.find_runnable_settings(ip),
     )
 
 

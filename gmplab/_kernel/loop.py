@@ -2700,6 +2700,23 @@ def steal_work(
 
 
 @inline_helper
+def find_runnable_settings(iparams):
+    """What find_runnable reads of the run's settings, once per run: (rules, gomaxprocs,
+    version, timers_on, gc_on, netpoll_on). The event loop reads them before it starts;
+    read inside find_runnable, they were loads and flag arithmetic on every call (about 30
+    instructions per goroutine counted at GOMAXPROCS 64; README, Speed): the loop also
+    stores to arrays, so LLVM cannot prove iparams unchanged and hoist them."""
+    return (
+        iparams[I_RULES],
+        iparams[I_GOMAXPROCS],
+        iparams[I_GO_VERSION],
+        iparams[I_TIMERS] != 0,
+        FEATURES and iparams[I_GC] != 0,
+        iparams[I_NETPOLL] != 0,
+    )
+
+
+@inline_helper
 def find_runnable(
     sched,
     gt,
@@ -2718,69 +2735,15 @@ def find_runnable(
     p,
     t,
     resume,
+    settings,
 ):
     """findRunnable (proc.go) for one P at time t. Returns (outcome, g, inherit, c).
 
     c is the time the M leaves the scheduler (before the switch to g). On PARK the P is
-    already on the idle list; its M is parked by the caller.
+    already on the idle list; its M is parked by the caller. settings is
+    find_runnable_settings(iparams).
     """
-    return find_runnable_with(
-        sched,
-        gt,
-        pst,
-        runq,
-        pidle,
-        midle,
-        nph,
-        counters,
-        costs,
-        iparams,
-        rng,
-        coprimes,
-        hp,
-        trace,
-        p,
-        t,
-        resume,
-        iparams[I_RULES],
-        iparams[I_GOMAXPROCS],
-        iparams[I_GO_VERSION],
-        iparams[I_TIMERS] != 0,
-        FEATURES and iparams[I_GC] != 0,
-        iparams[I_NETPOLL] != 0,
-    )
-
-
-@inline_helper
-def find_runnable_with(
-    sched,
-    gt,
-    pst,
-    runq,
-    pidle,
-    midle,
-    nph,
-    counters,
-    costs,
-    iparams,
-    rng,
-    coprimes,
-    hp,
-    trace,
-    p,
-    t,
-    resume,
-    rules,
-    gomaxprocs,
-    version,
-    timers_on,
-    gc_on,
-    netpoll_on,
-):
-    """find_runnable with the run's settings from iparams passed in: the event loop reads
-    them once before it starts. Read inside, they were loads and flag arithmetic on every
-    call (about 30 instructions per goroutine counted at GOMAXPROCS 64; README, Speed): the
-    loop also stores to arrays, so LLVM cannot prove iparams unchanged and hoist them."""
+    rules, gomaxprocs, version, timers_on, gc_on, netpoll_on = settings
     c = t
     was_spinning = False
     for _top in range(64):  # `goto top` is bounded; reaching the bound is a model bug
@@ -3450,9 +3413,7 @@ def _event_loop(
     sampling = FEATURES and iparams[I_SAMPLING] != 0
     policy = iparams[I_POLICY]
     rules = iparams[I_RULES]
-    gomaxprocs = iparams[I_GOMAXPROCS]
-    timers_on = iparams[I_TIMERS] != 0
-    netpoll_on = iparams[I_NETPOLL] != 0
+    fr_settings = find_runnable_settings(iparams)
     check = iparams[I_CHECK] != 0
     n_goroutines = iparams[I_GOROUTINES]
     warm_n = iparams[I_WARMUP_N]
@@ -4328,7 +4289,7 @@ def _event_loop(
             if enter_schedule:
                 # ---- schedule(): find the next G for this P --------------------------------
                 if policy == POLICY_GO:
-                    out, g, inherit, c = find_runnable_with(
+                    out, g, inherit, c = find_runnable(
                         sched,
                         gt,
                         pst,
@@ -4346,12 +4307,7 @@ def _event_loop(
                         p,
                         t_sched,
                         resume,
-                        rules,
-                        gomaxprocs,
-                        version,
-                        timers_on,
-                        gc_on,
-                        netpoll_on,
+                        fr_settings,
                     )
                 elif policy == POLICY_GLOBAL:
                     g, nb, c = gq_take(
